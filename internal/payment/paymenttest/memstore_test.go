@@ -1,0 +1,7 @@
+package paymenttest
+
+import "testing"
+
+func TestMemStoreConformance(t *testing.T) {
+	RunOrderStoreTests(t, MemHarness)
+}
