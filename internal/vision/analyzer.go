@@ -1,0 +1,370 @@
+package vision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"xiaoxiang/internal/tflite"
+)
+
+// Options configure an Analyzer.
+type Options struct {
+	// ModelsDir holds the model files (see Model* constants); required.
+	ModelsDir string
+	// Threads is the number of goroutines one network invocation may use;
+	// <= 0 means runtime.GOMAXPROCS(0).
+	Threads int
+	// Concurrency is the number of analyses that may run at the same time (the
+	// size of each interpreter pool); <= 0 means 2.
+	Concurrency int
+}
+
+// AnalyzeOptions select what one analysis computes.
+type AnalyzeOptions struct {
+	// Mask computes the refined person mask, the head top and the shoulders.
+	Mask bool
+	// NoRefine skips the guided-filter refinement of the mask (plain bilinear
+	// upsampling of the network's 256² output).
+	NoRefine bool
+	// FastFaces runs the face detector once on the whole image only. Faces smaller
+	// than about a fifth of the image's long side are then missed; the default
+	// also scans overlapping tiles when smaller faces may be present.
+	FastFaces bool
+	// SinglePassMesh skips the second mesh pass (on the ROI derived from the first mesh).
+	SinglePassMesh bool
+}
+
+// Analyzer holds the loaded models. It is safe for concurrent use.
+type Analyzer struct {
+	det, mesh, seg *netPool
+	canon          *canonicalFace
+	anchors        []anchor
+	detReg, detCls int // output indices
+	meshOut        int
+	meshFlag       int
+	segOut         int
+}
+
+// New loads and verifies the models in o.ModelsDir.
+func New(o Options) (*Analyzer, error) {
+	if o.ModelsDir == "" {
+		return nil, fmt.Errorf("vision: no models directory given: %w", ErrModels)
+	}
+	threads := o.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	conc := o.Concurrency
+	if conc <= 0 {
+		conc = 2
+	}
+	a := &Analyzer{anchors: detAnchors()}
+	det, err := loadNet(o.ModelsDir, FileDetector)
+	if err != nil {
+		return nil, err
+	}
+	mesh, err := loadNet(o.ModelsDir, FileMesh)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := loadNet(o.ModelsDir, FileSegmenter)
+	if err != nil {
+		return nil, err
+	}
+	cdata, err := readModel(o.ModelsDir, FileCanonical)
+	if err != nil {
+		return nil, err
+	}
+	if a.canon, err = parseCanonicalFace(cdata); err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
+	for _, c := range []struct {
+		m    *tflite.Model
+		name string
+		size int
+	}{{det, FileDetector, detInput}, {mesh, FileMesh, meshInput}, {seg, FileSegmenter, segInput}} {
+		if err := checkInput(c.m, c.name, c.size); err != nil {
+			return nil, err
+		}
+	}
+	if a.detReg, err = outputBySize(det, detNumAnchors*detNumCoords); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, FileDetector)
+	}
+	if a.detCls, err = outputBySize(det, detNumAnchors); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, FileDetector)
+	}
+	if a.meshOut, err = outputBySize(mesh, 3*meshPoints); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, FileMesh)
+	}
+	if a.meshFlag, err = outputBySize(mesh, 1); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, FileMesh)
+	}
+	if a.segOut, err = outputBySize(seg, segInput*segInput); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, FileSegmenter)
+	}
+	// The detector runs on several tiles at once, so it gets a bigger pool.
+	a.det = newNetPool(det, 2*conc, threads)
+	a.mesh = newNetPool(mesh, conc, threads)
+	a.seg = newNetPool(seg, conc, threads)
+	return a, nil
+}
+
+// Analyze runs the face detector, the face mesh on the main face and, when
+// opts.Mask is set, the person segmentation on img (already upright).
+func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOptions) (*Analysis, error) {
+	if img == nil {
+		return nil, errors.New("vision: analyze: nil image")
+	}
+	b := img.Bounds()
+	if b.Dx() < 16 || b.Dy() < 16 {
+		return nil, fmt.Errorf("vision: analyze: image %d×%d too small", b.Dx(), b.Dy())
+	}
+	if int64(b.Dx())*int64(b.Dy()) > maxDecodePixels {
+		return nil, fmt.Errorf("vision: analyze: image %d×%d too large", b.Dx(), b.Dy())
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("vision: analyze: %w", err)
+	}
+	t0 := time.Now()
+	res := &Analysis{Width: b.Dx(), Height: b.Dy(), Timings: map[string]float64{}}
+	r := newRaster(img)
+	res.Timings["prepare"] = ms(time.Since(t0))
+
+	// The mask runs concurrently with detection and mesh.
+	var wg sync.WaitGroup
+	var maskErr error
+	var segMs, refMs float64
+	if opts.Mask {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ts := time.Now()
+			prob, err := a.segment(r)
+			segMs = ms(time.Since(ts))
+			if err != nil {
+				maskErr = err
+				return
+			}
+			tr := time.Now()
+			res.Mask = refineMask(prob, r, !opts.NoRefine)
+			refMs = ms(time.Since(tr))
+		}()
+	}
+
+	td := time.Now()
+	faces, err := a.detectFaces(ctx, r, opts.FastFaces)
+	res.Timings["detect"] = ms(time.Since(td))
+	if err == nil {
+		res.Faces = faces
+		if len(faces) > 0 {
+			tm := time.Now()
+			res.Main, err = a.faceDetail(r, faces[0], !opts.SinglePassMesh)
+			res.Timings["mesh"] = ms(time.Since(tm))
+		}
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if maskErr != nil {
+		return nil, maskErr
+	}
+	if opts.Mask {
+		res.Timings["mask"] = segMs
+		res.Timings["refine"] = refMs
+		res.HeadTop, res.HeadTopFound, res.HeadTopCut = headTop(res.Mask, res.Main)
+		res.Shoulders = shoulders(res.Mask, res.Main)
+	}
+	res.Timings["total"] = ms(time.Since(t0))
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// detectOn runs the detector on the square letterbox of one image region and
+// returns detections in image pixels.
+func (a *Analyzer) detectOn(r *raster, lb letterbox, minScore float64) ([]detection, error) {
+	it := a.det.get()
+	defer a.det.put(it)
+	r.sampleROI(it.Input(0), detInput, lb.roi(), -1, 1)
+	if err := it.Invoke(); err != nil {
+		return nil, fmt.Errorf("vision: face detector: %w", err)
+	}
+	dets := decodeDetections(it.Output(a.detReg), it.Output(a.detCls), a.anchors, minScore)
+	dets = weightedNMS(dets, detNMSIoU)
+	for i := range dets {
+		dets[i] = lb.toImage(dets[i])
+	}
+	return dets, nil
+}
+
+// detMinFaceInput is the smallest face side (in detector input pixels) that the
+// short-range detector finds reliably; smaller faces need a zoomed-in pass.
+const detMinFaceInput = 24.0
+
+// detectFaces finds all faces: one pass on the whole image, then — unless fast —
+// passes on overlapping square tiles small enough that faces down to a floor size
+// (4.5% of the long side, or 35% of the largest face found, whichever is larger)
+// reach detMinFaceInput. Results are merged with non-maximum suppression in image
+// coordinates and sorted by box area, largest first.
+func (a *Analyzer) detectFaces(ctx context.Context, r *raster, fast bool) ([]Face, error) {
+	W, H := float64(r.w), float64(r.h)
+	long := math.Max(W, H)
+	all, err := a.detectOn(r, newLetterbox(0, 0, W, H), detMinScore)
+	if err != nil {
+		return nil, err
+	}
+	if !fast {
+		largest := 0.0
+		for _, d := range all {
+			largest = math.Max(largest, math.Max(d.W, d.H))
+		}
+		floor := math.Max(0.045*long, 0.35*largest)
+		// Tile levels halve the window until the floor size is covered.
+		for side := long / 2; side >= 64; side /= 2 {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("vision: detect: %w", ctx.Err())
+			}
+			if detMinFaceInput/detInput*side*2 <= floor {
+				// The previous level already reaches the floor.
+				break
+			}
+			ts := tiles(r.w, r.h, side)
+			got := make([][]detection, len(ts))
+			errs := make([]error, len(ts))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 2)
+			for i, t := range ts {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					lb := newLetterbox(t.X0, t.Y0, math.Min(t.Side, W-t.X0), math.Min(t.Side, H-t.Y0))
+					d, err := a.detectOn(r, lb, detMinScore)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					got[i] = interiorOnly(d, t, W, H)
+				}()
+			}
+			wg.Wait()
+			for i := range ts {
+				if errs[i] != nil {
+					return nil, errs[i]
+				}
+				all = append(all, got[i]...)
+			}
+			if detMinFaceInput/detInput*side <= floor {
+				break
+			}
+		}
+	}
+	merged := weightedNMS(all, detNMSIoU)
+	merged = dropNested(merged)
+	sort.SliceStable(merged, func(i, j int) bool { return merged[i].W*merged[i].H > merged[j].W*merged[j].H })
+	faces := make([]Face, len(merged))
+	for i, d := range merged {
+		faces[i] = d.face()
+	}
+	return faces, nil
+}
+
+// interiorOnly drops tile detections cut by the tile's border (they are whole in
+// a neighbouring tile or the coarser pass), except at the image's own border.
+func interiorOnly(dets []detection, t tile, W, H float64) []detection {
+	m := 0.02 * t.Side
+	x1 := math.Min(t.X0+t.Side, W)
+	y1 := math.Min(t.Y0+t.Side, H)
+	var out []detection
+	for _, d := range dets {
+		if (d.XMin < t.X0+m && t.X0 > 0) || (d.YMin < t.Y0+m && t.Y0 > 0) ||
+			(d.XMin+d.W > x1-m && x1 < W) || (d.YMin+d.H > y1-m && y1 < H) {
+			continue
+		}
+		// A face bigger than half the tile is the coarser pass's business.
+		if math.Max(d.W, d.H) > 0.5*t.Side {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// dropNested removes detections lying mostly inside a higher-scored one (e.g. a
+// tile's detection of part of a big face).
+func dropNested(dets []detection) []detection {
+	sort.SliceStable(dets, func(i, j int) bool { return dets[i].Score > dets[j].Score })
+	var out []detection
+	for _, d := range dets {
+		nested := false
+		for _, k := range out {
+			if overlapSmall(d, k) > 0.5 {
+				nested = true
+				break
+			}
+		}
+		if !nested {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// runMesh runs the face mesh on one ROI and returns the mesh in image pixels and
+// the face-presence probability.
+func (a *Analyzer) runMesh(r *raster, q roi) ([]Point3, float64, error) {
+	it := a.mesh.get()
+	defer a.mesh.put(it)
+	r.sampleROI(it.Input(0), meshInput, q, 0, 1)
+	if err := it.Invoke(); err != nil {
+		return nil, 0, fmt.Errorf("vision: face mesh: %w", err)
+	}
+	mesh := meshFromOutput(it.Output(a.meshOut), q)
+	return mesh, sigmoid(float64(it.Output(a.meshFlag)[0])), nil
+}
+
+// faceDetail computes the mesh, pose and metrics of one face.
+func (a *Analyzer) faceDetail(r *raster, f Face, twoPass bool) (*FaceDetail, error) {
+	mesh, score, err := a.runMesh(r, roiFromFace(f))
+	if err != nil {
+		return nil, err
+	}
+	if twoPass {
+		m2, s2, err := a.runMesh(r, roiFromMesh(mesh))
+		if err != nil {
+			return nil, err
+		}
+		mesh, score = m2, s2
+	}
+	d := &FaceDetail{Face: f, Mesh: mesh, MeshScore: score}
+	pose, _, err := headPose(a.canon, mesh)
+	if err != nil {
+		return nil, fmt.Errorf("vision: head pose: %w", err)
+	}
+	d.Pose = pose
+	fillMetrics(d)
+	return d, nil
+}
+
+// segment runs the selfie segmentation on the whole image stretched to 256².
+func (a *Analyzer) segment(r *raster) ([]float32, error) {
+	it := a.seg.get()
+	defer a.seg.put(it)
+	r.sampleStretch(it.Input(0), segInput, segInput, 0, 1)
+	if err := it.Invoke(); err != nil {
+		return nil, fmt.Errorf("vision: segmentation: %w", err)
+	}
+	out := it.Output(a.segOut)
+	prob := make([]float32, len(out))
+	copy(prob, out)
+	return prob, nil
+}

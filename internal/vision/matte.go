@@ -1,0 +1,205 @@
+package vision
+
+import (
+	"math"
+)
+
+const (
+	segInput = 256
+	// refineMaxPixels caps the resolution at which the guided filter's coefficients are
+	// computed; bigger images get the coefficients upsampled (fast guided filter).
+	refineMaxPixels = 1 << 20
+	// refineEps is the guided filter's regulariser (guide in 0..1): smaller follows
+	// image edges more closely, larger smooths more.
+	refineEps = 1e-3
+)
+
+// boxMean replaces src (w×h) by the mean over the (2r+1)² window around each
+// pixel, windows clipped at the borders (running sums: O(1) per pixel).
+// tmp must have len w*h; the result is written to dst (may alias nothing else).
+func boxMean(dst, src, tmp []float32, w, h, r int) {
+	// Horizontal pass: tmp = row sums / count.
+	for y := 0; y < h; y++ {
+		row := src[y*w : (y+1)*w]
+		out := tmp[y*w : (y+1)*w]
+		var s float32
+		hi := min(r, w-1)
+		for x := 0; x <= hi; x++ {
+			s += row[x]
+		}
+		for x := 0; x < w; x++ {
+			lo := x - r
+			n := min(x+r, w-1) - max(lo, 0) + 1
+			out[x] = s / float32(n)
+			if add := x + r + 1; add < w {
+				s += row[add]
+			}
+			if lo >= 0 {
+				s -= row[lo]
+			}
+		}
+	}
+	// Vertical pass over columns, processed row by row for locality.
+	acc := make([]float32, w)
+	hi := min(r, h-1)
+	for y := 0; y <= hi; y++ {
+		row := tmp[y*w : (y+1)*w]
+		for x := range acc {
+			acc[x] += row[x]
+		}
+	}
+	for y := 0; y < h; y++ {
+		lo := y - r
+		n := float32(min(y+r, h-1) - max(lo, 0) + 1)
+		out := dst[y*w : (y+1)*w]
+		for x := range out {
+			out[x] = acc[x] / n
+		}
+		if add := y + r + 1; add < h {
+			row := tmp[add*w : (add+1)*w]
+			for x := range acc {
+				acc[x] += row[x]
+			}
+		}
+		if lo >= 0 {
+			row := tmp[lo*w : (lo+1)*w]
+			for x := range acc {
+				acc[x] -= row[x]
+			}
+		}
+	}
+}
+
+// guidedCoeffs computes the guided filter's smoothed linear coefficients (mean a,
+// mean b) for guide I and input p (both w×h): q = meanA·I + meanB (He et al. 2010).
+func guidedCoeffs(I, p []float32, w, h, r int, eps float32) (meanA, meanB []float32) {
+	n := w * h
+	tmp := make([]float32, n)
+	mI := make([]float32, n)
+	mP := make([]float32, n)
+	boxMean(mI, I, tmp, w, h, r)
+	boxMean(mP, p, tmp, w, h, r)
+	prod := make([]float32, n)
+	for i := range prod {
+		prod[i] = I[i] * I[i]
+	}
+	mII := make([]float32, n)
+	boxMean(mII, prod, tmp, w, h, r)
+	for i := range prod {
+		prod[i] = I[i] * p[i]
+	}
+	mIP := prod // reuse after filtering into a new slice
+	mIPf := make([]float32, n)
+	boxMean(mIPf, mIP, tmp, w, h, r)
+	a := mII // reuse
+	b := mIP
+	for i := 0; i < n; i++ {
+		varI := mII[i] - mI[i]*mI[i]
+		cov := mIPf[i] - mI[i]*mP[i]
+		ai := cov / (varI + eps)
+		a[i] = ai
+		b[i] = mP[i] - ai*mI[i]
+	}
+	meanA = mI // reuse buffers
+	meanB = mP
+	boxMean(meanA, a, tmp, w, h, r)
+	boxMean(meanB, b, tmp, w, h, r)
+	return meanA, meanB
+}
+
+// resizeBilinear resamples a sw×sh float plane to dw×dh with pixel-centre alignment
+// (half-pixel centres), clamping at the borders.
+func resizeBilinear(src []float32, sw, sh, dw, dh int) []float32 {
+	dst := make([]float32, dw*dh)
+	fx := float64(sw) / float64(dw)
+	fy := float64(sh) / float64(dh)
+	x0s := make([]int, dw)
+	x1s := make([]int, dw)
+	wxs := make([]float32, dw)
+	for x := 0; x < dw; x++ {
+		sx := (float64(x)+0.5)*fx - 0.5
+		if sx < 0 {
+			sx = 0
+		}
+		x0 := int(sx)
+		if x0 > sw-1 {
+			x0 = sw - 1
+		}
+		x1 := min(x0+1, sw-1)
+		x0s[x], x1s[x], wxs[x] = x0, x1, float32(sx-float64(x0))
+	}
+	for y := 0; y < dh; y++ {
+		sy := (float64(y)+0.5)*fy - 0.5
+		if sy < 0 {
+			sy = 0
+		}
+		y0 := int(sy)
+		if y0 > sh-1 {
+			y0 = sh - 1
+		}
+		y1 := min(y0+1, sh-1)
+		wy := float32(sy - float64(y0))
+		r0 := src[y0*sw : (y0+1)*sw]
+		r1 := src[y1*sw : (y1+1)*sw]
+		out := dst[y*dw : (y+1)*dw]
+		for x := range out {
+			a := r0[x0s[x]] + wxs[x]*(r0[x1s[x]]-r0[x0s[x]])
+			b := r1[x0s[x]] + wxs[x]*(r1[x1s[x]]-r1[x0s[x]])
+			out[x] = a + wy*(b-a)
+		}
+	}
+	return dst
+}
+
+// refineMask turns the network's segInput² probability map into a full-resolution
+// uint8 mask: bilinear upsampling to the working resolution (≤ refineMaxPixels, a
+// pyramid level of the image), guided filtering with the luminance as guide, then
+// — for larger images — the filter's coefficients are upsampled and applied to the
+// full-resolution luminance. When refine is false only the bilinear upsampling is done.
+func refineMask(prob []float32, img *raster, refine bool) *Mask {
+	W, H := img.w, img.h
+	if !refine {
+		up := resizeBilinear(prob, segInput, segInput, W, H)
+		return toMask(up, W, H)
+	}
+	k := 0
+	lv := img
+	for lv.w*lv.h > refineMaxPixels && lv.w > 1 && lv.h > 1 {
+		k++
+		lv = img.level(k)
+	}
+	gw, gh := lv.w, lv.h
+	I := lv.luma()
+	p := resizeBilinear(prob, segInput, segInput, gw, gh)
+	// Window radius: about two network pixels, in working pixels.
+	r := int(math.Ceil(2*math.Max(float64(gw), float64(gh))/segInput)) + 1
+	mA, mB := guidedCoeffs(I, p, gw, gh, r, refineEps)
+	if gw == W && gh == H {
+		for i := range p {
+			p[i] = mA[i]*I[i] + mB[i]
+		}
+		return toMask(p, W, H)
+	}
+	A := resizeBilinear(mA, gw, gh, W, H)
+	B := resizeBilinear(mB, gw, gh, W, H)
+	full := img.luma()
+	for i := range full {
+		full[i] = A[i]*full[i] + B[i]
+	}
+	return toMask(full, W, H)
+}
+
+func toMask(v []float32, w, h int) *Mask {
+	m := &Mask{W: w, H: h, Pix: make([]uint8, w*h)}
+	for i, x := range v {
+		switch {
+		case x <= 0:
+			m.Pix[i] = 0
+		case x >= 1:
+			m.Pix[i] = 255
+		default:
+			m.Pix[i] = uint8(x*255 + 0.5)
+		}
+	}
+	return m
+}
