@@ -1,0 +1,248 @@
+package photo
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func mustDecode(t *testing.T, data []byte) *Image {
+	t.Helper()
+	img, err := DecodeBytes(data, DefaultLimits())
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return img
+}
+
+func TestDecodeFormats(t *testing.T) {
+	ref := mustDecode(t, fixture(t, "pigo_sample.jpg"))
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, ref.RGBA); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := []struct {
+		name, format string
+		data         []byte
+		maxDiff      float64
+	}{
+		{"jpeg", "jpeg", fixture(t, "pigo_sample.jpg"), 0},
+		{"png", "png", pngBuf.Bytes(), 0},
+		{"webp", "webp", read("pigo_sample.webp"), 6},
+		{"heic", "heic", read("pigo_sample.heic"), 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			img := mustDecode(t, c.data)
+			if img.Format != c.format {
+				t.Errorf("format %q, want %q", img.Format, c.format)
+			}
+			if img.RGBA.Rect.Dx() != 320 || img.RGBA.Rect.Dy() != 400 || img.Width != 320 || img.Height != 400 {
+				t.Fatalf("size %v (%dx%d), want 320x400", img.RGBA.Rect, img.Width, img.Height)
+			}
+			if d := meanAbsDiff(img.RGBA, ref.RGBA); d > c.maxDiff {
+				t.Errorf("mean |diff| vs JPEG decode %.2f > %.2f", d, c.maxDiff)
+			}
+		})
+	}
+}
+
+// orient returns the stored pixels that EXIF orientation o turns into up.
+func storeForOrientation(up *image.RGBA, o int) *image.RGBA {
+	// The inverse of each orientation: 6 ↔ 8, the rest are their own inverse.
+	inv := map[int]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}[o]
+	return applyOrientation(up, inv)
+}
+
+func pngWithExif(t *testing.T, img image.Image, o int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, byte(o), 0, 0, 0, 0, 0, 0}
+	chunk := make([]byte, 8+len(tiff)+4)
+	binary.BigEndian.PutUint32(chunk, uint32(len(tiff)))
+	copy(chunk[4:], "eXIf")
+	copy(chunk[8:], tiff)
+	binary.BigEndian.PutUint32(chunk[8+len(tiff):], crc32.ChecksumIEEE(chunk[4:8+len(tiff)]))
+	ihdrEnd := 8 + 25
+	out := append([]byte{}, data[:ihdrEnd]...)
+	out = append(out, chunk...)
+	return append(out, data[ihdrEnd:]...)
+}
+
+func TestDecodeOrientationAllEight(t *testing.T) {
+	up := image.NewRGBA(image.Rect(0, 0, 300, 260))
+	for y := range 260 {
+		for x := range 300 {
+			up.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8((x * y) >> 6), 255})
+		}
+	}
+	for o := 1; o <= 8; o++ {
+		img := mustDecode(t, pngWithExif(t, storeForOrientation(up, o), o))
+		if img.Orientation != o {
+			t.Errorf("orientation %d read as %d", o, img.Orientation)
+		}
+		if d := meanAbsDiff(img.RGBA, up); d != 0 {
+			t.Errorf("orientation %d: upright image differs (mean |diff| %.2f, size %v)", o, d, img.RGBA.Rect)
+		}
+	}
+}
+
+func TestDecodeDevEXIF(t *testing.T) {
+	cases := []struct {
+		name        string
+		orientation int
+		w, h        int
+	}{
+		{"u2net_kid3_exif6.jpg", 6, 1024, 1024},
+		{"u2net_man4_exif8.jpg", 8, 600, 900},
+		{"openface_clapton-1_exif3.jpg", 3, 624, 420},
+	}
+	for _, c := range cases {
+		img := mustDecode(t, devPhoto(t, c.name))
+		if img.Orientation != c.orientation || img.Width != c.w || img.Height != c.h {
+			t.Errorf("%s: orientation %d size %dx%d, want %d %dx%d", c.name, img.Orientation, img.Width, img.Height, c.orientation, c.w, c.h)
+		}
+	}
+}
+
+func TestDecodePreShrink(t *testing.T) {
+	big := image.NewRGBA(image.Rect(0, 0, 4000, 3000))
+	for i := range big.Pix {
+		big.Pix[i] = uint8(i * 7 >> 4)
+	}
+	for i := 3; i < len(big.Pix); i += 4 {
+		big.Pix[i] = 255
+	}
+	img := mustDecode(t, encodeJPEGTest(t, big, 90))
+	if img.Shrink != 3 || img.RGBA.Rect.Dx() != 1333 || img.RGBA.Rect.Dy() != 1000 || img.Width != 4000 {
+		t.Fatalf("shrink %d size %v, want 3 and 1333x1000", img.Shrink, img.RGBA.Rect)
+	}
+}
+
+// pngHeaderOnly is a PNG signature and IHDR of the given size, with no image data.
+func pngHeaderOnly(w, h int) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr, uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, 2
+	writeChunk(&b, "IHDR", ihdr)
+	return b.Bytes()
+}
+
+func writeChunk(b *bytes.Buffer, typ string, body []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(body)))
+	b.Write(n[:])
+	b.WriteString(typ)
+	b.Write(body)
+	binary.BigEndian.PutUint32(n[:], crc32.ChecksumIEEE(append([]byte(typ), body...)))
+	b.Write(n[:])
+}
+
+// jpegHeaderOnly is SOI + a baseline SOF0 claiming w×h, nothing else.
+func jpegHeaderOnly(w, h int) []byte {
+	sof := []byte{0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 3,
+		1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1}
+	return sof
+}
+
+func TestDecodeRejects(t *testing.T) {
+	jpg := fixture(t, "pigo_sample.jpg")
+	var apng bytes.Buffer
+	{
+		var buf bytes.Buffer
+		small := image.NewRGBA(image.Rect(0, 0, 300, 300))
+		if err := png.Encode(&buf, small); err != nil {
+			t.Fatal(err)
+		}
+		d := buf.Bytes()
+		apng.Write(d[:33])
+		writeChunk(&apng, "acTL", []byte{0, 0, 0, 2, 0, 0, 0, 0})
+		apng.Write(d[33:])
+	}
+	var anim bytes.Buffer
+	{
+		pal := color.Palette{color.Black, color.White}
+		g := &gif.GIF{Image: []*image.Paletted{image.NewPaletted(image.Rect(0, 0, 300, 300), pal), image.NewPaletted(image.Rect(0, 0, 300, 300), pal)}, Delay: []int{10, 10}}
+		if err := gif.EncodeAll(&anim, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corrupt := append([]byte{}, jpg...)
+	for i := len(corrupt) / 2; i < len(corrupt)/2+400; i++ {
+		corrupt[i] = 0xFF
+	}
+	small := mustDecode(t, jpg)
+	var tiny bytes.Buffer
+	if err := png.Encode(&tiny, small.RGBA.SubImage(image.Rect(0, 0, 200, 150))); err != nil {
+		t.Fatal(err)
+	}
+	lim := DefaultLimits()
+	cases := []struct {
+		name string
+		data []byte
+		lim  Limits
+		code string
+	}{
+		{"empty", nil, lim, CodeEmpty},
+		{"too many bytes", jpg, Limits{MaxBytes: 1000, MaxPixels: lim.MaxPixels}, CodeTooLarge},
+		{"png bomb header", pngHeaderOnly(20000, 20000), lim, CodeTooManyPix},
+		{"jpeg bomb header", jpegHeaderOnly(60000, 60000), lim, CodeTooManyPix},
+		{"too small", tiny.Bytes(), lim, CodeTooSmall},
+		{"truncated jpeg", jpg[:len(jpg)/2], lim, CodeTruncated},
+		{"truncated png", pngHeaderOnly(400, 400), lim, CodeTruncated},
+		{"corrupt jpeg", corrupt, lim, CodeCorrupt},
+		{"animated png", apng.Bytes(), lim, CodeAnimated},
+		{"animated gif", anim.Bytes(), lim, CodeAnimated},
+		{"text", []byte("hello, this is not a photo at all"), lim, CodeUnsupported},
+		{"avif", []byte("\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"), lim, CodeUnsupported},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := DecodeBytes(c.data, c.lim)
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("err %v, want *Error", err)
+			}
+			if pe.Code != c.code {
+				t.Fatalf("code %q (%v), want %q", pe.Code, err, c.code)
+			}
+			if pe.Message == "" {
+				t.Errorf("no Chinese message for %q", pe.Code)
+			}
+		})
+	}
+}
+
+func TestDecodeReaderLimit(t *testing.T) {
+	jpg := fixture(t, "pigo_sample.jpg")
+	_, err := Decode(bytes.NewReader(jpg), Limits{MaxBytes: int64(len(jpg) - 1), MaxPixels: 1e8})
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Code != CodeTooLarge {
+		t.Fatalf("err %v, want too_large", err)
+	}
+	if _, err := Decode(bytes.NewReader(jpg), DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+}
