@@ -238,7 +238,7 @@ func (m *Model) buildOp(o *rawOp) (kernel, error) {
 		if m.tensors[in(0)].n != m.tensors[y()].n {
 			return nil, fmt.Errorf("input has %d elements, output %d", m.tensors[in(0)].n, m.tensors[y()].n)
 		}
-		return &unaryOp{kind: o.code.builtin, in: in(0), out: y(), n: m.tensors[y()].n}, nil
+		return &unaryOp{kind: o.code.builtin, in: in(0), out: y(), n: m.tensors[y()].n, sixth: hardSwishSixth}, nil
 
 	case opAveragePool2D, opMaxPool2D:
 		if err := needIO(1, 1, 1); err != nil {
@@ -324,7 +324,13 @@ type unaryOp struct {
 	kind    int32
 	in, out int
 	n       int
+	sixth   float32 // HARD_SWISH: x·relu6(x+3)·sixth
 }
+
+// hardSwishSixth is the 1/6 of HARD_SWISH. Tests set it to the FLOAT16
+// rounding of 1/6 to mimic the TF.js conversion of the selfie model, whose
+// graph spells hard-swish with a float16 constant.
+var hardSwishSixth float32 = 1.0 / 6
 
 func (u *unaryOp) run(it *Interpreter) { it.parallel(u, u.n, 4096) }
 
@@ -351,7 +357,7 @@ func (u *unaryOp) runRange(it *Interpreter, _, lo, hi int) {
 		}
 	case opHardSwish:
 		for i, v := range x {
-			y[i] = v * min(max(v+3, 0), 6) / 6
+			y[i] = v * min(max(v+3, 0), 6) * u.sixth
 		}
 	}
 }
