@@ -82,9 +82,11 @@ func New(o Options) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.canon, err = parseCanonicalFace(cdata); err != nil {
+	canon, err := parseCanonicalFace(cdata)
+	if err != nil {
 		return nil, fmt.Errorf("vision: %w", err)
 	}
+	a.canon = canon.tiltedDown(frontalPitch)
 	for _, c := range []struct {
 		m    *tflite.Model
 		name string
@@ -109,9 +111,9 @@ func New(o Options) (*Analyzer, error) {
 	if a.segOut, err = outputBySize(seg, segInput*segInput); err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, FileSegmenter)
 	}
-	// The detector runs on several tiles at once, so it gets a bigger pool.
+	// The detector and the mesh run on several tiles/candidates at once: bigger pools.
 	a.det = newNetPool(det, 2*conc, threads)
-	a.mesh = newNetPool(mesh, conc, threads)
+	a.mesh = newNetPool(mesh, 2*conc, threads)
 	a.seg = newNetPool(seg, conc, threads)
 	return a, nil
 }
@@ -159,15 +161,16 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 	}
 
 	td := time.Now()
-	faces, err := a.detectFaces(ctx, r, opts.FastFaces)
+	cands, err := a.detectFaces(ctx, r, opts.FastFaces)
 	res.Timings["detect"] = ms(time.Since(td))
 	if err == nil {
-		res.Faces = faces
-		if len(faces) > 0 {
-			tm := time.Now()
-			res.Main, err = a.faceDetail(r, faces[0], !opts.SinglePassMesh)
-			res.Timings["mesh"] = ms(time.Since(tm))
+		tm := time.Now()
+		var meshes []meshResult
+		res.Faces, meshes, err = a.verifyFaces(r, cands)
+		if err == nil && len(res.Faces) > 0 {
+			res.Main, err = a.faceDetail(r, res.Faces[0], meshes[0], !opts.SinglePassMesh)
 		}
+		res.Timings["mesh"] = ms(time.Since(tm))
 	}
 	wg.Wait()
 	if err != nil {
@@ -209,73 +212,83 @@ func (a *Analyzer) detectOn(r *raster, lb letterbox, minScore float64) ([]detect
 // short-range detector finds reliably; smaller faces need a zoomed-in pass.
 const detMinFaceInput = 24.0
 
-// detectFaces finds all faces: one pass on the whole image, then — unless fast —
-// passes on overlapping square tiles small enough that faces down to a floor size
-// (4.5% of the long side, or 35% of the largest face found, whichever is larger)
-// reach detMinFaceInput. Results are merged with non-maximum suppression in image
-// coordinates and sorted by box area, largest first.
-func (a *Analyzer) detectFaces(ctx context.Context, r *raster, fast bool) ([]Face, error) {
+// Face search limits: faces smaller than minFaceLong × the image's long side, or
+// than minFaceRel × the largest face found by the whole-image pass, are not sought.
+const (
+	minFaceLong = 0.07
+	minFaceRel  = 0.5
+	// meshMinFace is the mesh's face-presence probability a detection needs to count.
+	meshMinFace = 0.25
+)
+
+// detectFaces finds face candidates: one detector pass on the whole letterboxed
+// image (it sees faces down to about 19% of the long side), then — unless fast —
+// one pass on overlapping square tiles whose side makes the smallest sought face
+// (see minFaceLong, minFaceRel) reach detMinFaceInput; the tiles overlap by half,
+// so every face up to half a tile lies wholly inside one, and half a tile is at
+// least what the whole-image pass sees. Candidates are merged with weighted NMS in
+// image coordinates and sorted by box area, largest first. They still need the
+// mesh's confirmation (verifyFaces).
+func (a *Analyzer) detectFaces(ctx context.Context, r *raster, fast bool) ([]detection, error) {
 	W, H := float64(r.w), float64(r.h)
 	long := math.Max(W, H)
 	all, err := a.detectOn(r, newLetterbox(0, 0, W, H), detMinScore)
 	if err != nil {
 		return nil, err
 	}
-	if !fast {
-		largest := 0.0
-		for _, d := range all {
-			largest = math.Max(largest, math.Max(d.W, d.H))
-		}
-		floor := math.Max(0.045*long, 0.35*largest)
-		// Tile levels halve the window until the floor size is covered.
-		for side := long / 2; side >= 64; side /= 2 {
+	if side := tileSide(long, all); !fast && side < long {
+		ts := tiles(r.w, r.h, side)
+		got := make([][]detection, len(ts))
+		errs := make([]error, len(ts))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 2)
+		for i, t := range ts {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("vision: detect: %w", ctx.Err())
-			}
-			if detMinFaceInput/detInput*side*2 <= floor {
-				// The previous level already reaches the floor.
 				break
 			}
-			ts := tiles(r.w, r.h, side)
-			got := make([][]detection, len(ts))
-			errs := make([]error, len(ts))
-			var wg sync.WaitGroup
-			sem := make(chan struct{}, 2)
-			for i, t := range ts {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer wg.Done()
-					defer func() { <-sem }()
-					lb := newLetterbox(t.X0, t.Y0, math.Min(t.Side, W-t.X0), math.Min(t.Side, H-t.Y0))
-					d, err := a.detectOn(r, lb, detMinScore)
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					got[i] = interiorOnly(d, t, W, H)
-				}()
-			}
-			wg.Wait()
-			for i := range ts {
-				if errs[i] != nil {
-					return nil, errs[i]
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				lb := newLetterbox(t.X0, t.Y0, math.Min(t.Side, W-t.X0), math.Min(t.Side, H-t.Y0))
+				d, err := a.detectOn(r, lb, detMinScore)
+				if err != nil {
+					errs[i] = err
+					return
 				}
-				all = append(all, got[i]...)
+				got[i] = interiorOnly(d, t, W, H)
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("vision: detect: %w", ctx.Err())
+		}
+		for i := range ts {
+			if errs[i] != nil {
+				return nil, errs[i]
 			}
-			if detMinFaceInput/detInput*side <= floor {
-				break
-			}
+			all = append(all, got[i]...)
 		}
 	}
 	merged := weightedNMS(all, detNMSIoU)
 	merged = dropNested(merged)
 	sort.SliceStable(merged, func(i, j int) bool { return merged[i].W*merged[i].H > merged[j].W*merged[j].H })
-	faces := make([]Face, len(merged))
-	for i, d := range merged {
-		faces[i] = d.face()
+	return merged, nil
+}
+
+// tileSide is the tile side for the zoomed pass given the whole-image detections:
+// the smallest sought face must reach detMinFaceInput pixels in the detector input.
+// A result ≥ long means no tiles are needed.
+func tileSide(long float64, whole []detection) float64 {
+	largest := 0.0
+	for _, d := range whole {
+		largest = math.Max(largest, math.Max(d.W, d.H))
 	}
-	return faces, nil
+	floor := math.Max(minFaceLong*long, minFaceRel*largest)
+	side := floor * detInput / detMinFaceInput
+	// Half a tile must reach what the whole-image pass sees.
+	return math.Max(side, 2*detMinFaceInput/detInput*long)
 }
 
 // interiorOnly drops tile detections cut by the tile's border (they are whole in
@@ -332,12 +345,49 @@ func (a *Analyzer) runMesh(r *raster, q roi) ([]Point3, float64, error) {
 	return mesh, sigmoid(float64(it.Output(a.meshFlag)[0])), nil
 }
 
-// faceDetail computes the mesh, pose and metrics of one face.
-func (a *Analyzer) faceDetail(r *raster, f Face, twoPass bool) (*FaceDetail, error) {
-	mesh, score, err := a.runMesh(r, roiFromFace(f))
-	if err != nil {
-		return nil, err
+// meshResult is one mesh pass on a candidate face.
+type meshResult struct {
+	mesh  []Point3
+	score float64
+}
+
+// verifyFaces runs a first mesh pass on every candidate (concurrently) and keeps
+// those the mesh confirms as faces (face-presence probability ≥ meshMinFace): the
+// detector alone mistakes logos, textures and the backs of heads for faces, the
+// mesh's face flag does not. Order (largest first) is kept.
+func (a *Analyzer) verifyFaces(r *raster, cands []detection) ([]Face, []meshResult, error) {
+	res := make([]meshResult, len(cands))
+	errs := make([]error, len(cands))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, c := range cands {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			m, s, err := a.runMesh(r, roiFromFace(c.face()))
+			res[i], errs[i] = meshResult{m, s}, err
+		}()
 	}
+	wg.Wait()
+	var faces []Face
+	var meshes []meshResult
+	for i, c := range cands {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
+		}
+		if res[i].score >= meshMinFace {
+			faces = append(faces, c.face())
+			meshes = append(meshes, res[i])
+		}
+	}
+	return faces, meshes, nil
+}
+
+// faceDetail computes the mesh, pose and metrics of one face from its first mesh pass.
+func (a *Analyzer) faceDetail(r *raster, f Face, first meshResult, twoPass bool) (*FaceDetail, error) {
+	mesh, score := first.mesh, first.score
 	if twoPass {
 		m2, s2, err := a.runMesh(r, roiFromMesh(mesh))
 		if err != nil {

@@ -15,6 +15,25 @@ type canonicalFace struct {
 	Basis    []weightedLandmark
 }
 
+// frontalPitch is the pitch (degrees) at which MediaPipe's canonical face reads as
+// "looking straight at the camera" for real faces: fitted as is, frontal portraits
+// of the dev set gave a median pitch of −8° (spread ±8°, the natural variation of
+// head carriage and facial proportions). The canonical model is tilted chin-down by
+// this much once at load, so that frontal faces read pitch ≈ 0 without a constant bias.
+const frontalPitch = 8.0
+
+// tiltedDown returns a copy of c rotated about the x axis so that its chin goes
+// down (towards the camera's −y) by deg degrees.
+func (c *canonicalFace) tiltedDown(deg float64) *canonicalFace {
+	o := &canonicalFace{Basis: c.Basis}
+	s, co := math.Sincos(-deg * math.Pi / 180)
+	for i, v := range c.Vertices {
+		// Rx(θ): forward (0,0,1) → (0, sin θ, cos θ); θ < 0 turns the face down.
+		o.Vertices[i] = [3]float64{v[0], co*v[1] + s*v[2], -s*v[1] + co*v[2]}
+	}
+	return o
+}
+
 type weightedLandmark struct {
 	ID     int
 	Weight float64

@@ -202,3 +202,148 @@ func poseFromRotation(R mat3) Pose {
 	const deg = 180 / math.Pi
 	return Pose{Yaw: yaw * deg, Pitch: pitch * deg, Roll: roll * deg}
 }
+
+// rodrigues returns the rotation matrix for the rotation vector w (radians).
+func rodrigues(w vec3) mat3 {
+	th := math.Sqrt(w[0]*w[0] + w[1]*w[1] + w[2]*w[2])
+	if th < 1e-12 {
+		return mat3{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}
+	}
+	k := vec3{w[0] / th, w[1] / th, w[2] / th}
+	s, c := math.Sincos(th)
+	v := 1 - c
+	return mat3{
+		{c + k[0]*k[0]*v, k[0]*k[1]*v - k[2]*s, k[0]*k[2]*v + k[1]*s},
+		{k[1]*k[0]*v + k[2]*s, c + k[1]*k[1]*v, k[1]*k[2]*v - k[0]*s},
+		{k[2]*k[0]*v - k[1]*s, k[2]*k[1]*v + k[0]*s, c + k[2]*k[2]*v},
+	}
+}
+
+func mat3Mul(a, b mat3) mat3 {
+	var c mat3
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 3; j++ {
+			c[i][j] = a[i][0]*b[0][j] + a[i][1]*b[1][j] + a[i][2]*b[2][j]
+		}
+	}
+	return c
+}
+
+// fitOrthographic refines a similarity fit using only the image-plane coordinates
+// (scaled orthographic projection of the rotated canonical points): the mesh's
+// x and y are measured directly in the image, whereas its z is the network's guess.
+// Levenberg–Marquardt over the rotation vector, scale and 2-D translation.
+func fitOrthographic(src, dst []vec3, w []float64, init similarity) similarity {
+	R := init.R
+	s := init.S
+	tx, ty := init.T[0], init.T[1]
+	n := len(src)
+	resid := func(R mat3, s, tx, ty float64, out []float64) float64 {
+		var e float64
+		for i := 0; i < n; i++ {
+			p := R.mul(src[i])
+			sw := math.Sqrt(w[i])
+			rx := sw * (s*p[0] + tx - dst[i][0])
+			ry := sw * (s*p[1] + ty - dst[i][1])
+			if out != nil {
+				out[2*i], out[2*i+1] = rx, ry
+			}
+			e += rx*rx + ry*ry
+		}
+		return e
+	}
+	r0 := make([]float64, 2*n)
+	r1 := make([]float64, 2*n)
+	J := make([][6]float64, 2*n)
+	lambda := 1e-3
+	cost := resid(R, s, tx, ty, r0)
+	for iter := 0; iter < 30; iter++ {
+		// Numerical Jacobian.
+		params := func(d [6]float64) (mat3, float64, float64, float64) {
+			return mat3Mul(rodrigues(vec3{d[0], d[1], d[2]}), R), s * (1 + d[3]), tx + d[4], ty + d[5]
+		}
+		steps := [6]float64{1e-6, 1e-6, 1e-6, 1e-6, 1e-6 * s, 1e-6 * s}
+		for k := 0; k < 6; k++ {
+			var d [6]float64
+			d[k] = steps[k]
+			Rk, sk, xk, yk := params(d)
+			resid(Rk, sk, xk, yk, r1)
+			for i := range r1 {
+				J[i][k] = (r1[i] - r0[i]) / steps[k]
+			}
+		}
+		var A [6][6]float64
+		var g [6]float64
+		for i := range J {
+			for a := 0; a < 6; a++ {
+				g[a] += J[i][a] * r0[i]
+				for b := 0; b < 6; b++ {
+					A[a][b] += J[i][a] * J[i][b]
+				}
+			}
+		}
+		improved := false
+		for try := 0; try < 8; try++ {
+			M := A
+			for a := 0; a < 6; a++ {
+				M[a][a] *= 1 + lambda
+			}
+			d, ok := solve6(M, g)
+			if !ok {
+				lambda *= 10
+				continue
+			}
+			for a := range d {
+				d[a] = -d[a]
+			}
+			Rn, sn, xn, yn := params(d)
+			if c := resid(Rn, sn, xn, yn, r1); c < cost {
+				R, s, tx, ty = Rn, sn, xn, yn
+				copy(r0, r1)
+				improvedBy := cost - c
+				cost = c
+				lambda = math.Max(lambda/10, 1e-9)
+				improved = improvedBy > 1e-12*cost
+				break
+			}
+			lambda *= 10
+		}
+		if !improved {
+			break
+		}
+	}
+	return similarity{S: s, R: R, T: vec3{tx, ty, init.T[2]}}
+}
+
+// solve6 solves the 6×6 system M·x = b by Gaussian elimination with partial pivoting.
+func solve6(M [6][6]float64, b [6]float64) ([6]float64, bool) {
+	for c := 0; c < 6; c++ {
+		p := c
+		for r := c + 1; r < 6; r++ {
+			if math.Abs(M[r][c]) > math.Abs(M[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(M[p][c]) < 1e-300 {
+			return b, false
+		}
+		M[c], M[p] = M[p], M[c]
+		b[c], b[p] = b[p], b[c]
+		for r := c + 1; r < 6; r++ {
+			f := M[r][c] / M[c][c]
+			for k := c; k < 6; k++ {
+				M[r][k] -= f * M[c][k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	var x [6]float64
+	for c := 5; c >= 0; c-- {
+		v := b[c]
+		for k := c + 1; k < 6; k++ {
+			v -= M[c][k] * x[k]
+		}
+		x[c] = v / M[c][c]
+	}
+	return x, true
+}

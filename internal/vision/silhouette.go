@@ -56,14 +56,20 @@ func headTop(m *Mask, d *FaceDetail) (top Point, found, cut bool) {
 	return Point{cx, fy}, true, false
 }
 
+// shoulderReach is how far from the neck, in face widths (cheek to cheek), the
+// shoulder points are taken on the silhouette.
+const shoulderReach = 1.0
+
 // shoulders finds the two shoulder points on the mask silhouette below the chin.
-// For each side it follows the outer edge of the silhouette run that contains the
-// neck (the chin's column) from the chin down to 1.6 face heights below the eye
-// line, and takes the point of that edge farthest from the straight chord joining
-// its ends (the corner where the neck-to-shoulder slope turns into the arm). The
-// confidence grows with how far the shoulders reach out from the neck (≥ 1.2 face
-// widths apart is full), and drops when they are asymmetric in height or the
-// search window is cut by the image's bottom edge.
+// Scanning rows from the chin down to 2 eye-to-chin distances below it, it follows
+// the silhouette run that contains the neck (the chin's column) and, for each side,
+// takes the first row where that run's outer edge reaches shoulderReach face widths
+// from the chin's column: the shoulder points lie on the shoulder slope at the same
+// lateral distance on both sides, so their height difference measures the shoulder
+// tilt even when the shoulders leave the frame further out. Confidence is 1 when
+// both sides are found well inside the window, reduced when their heights differ by
+// more than a fifth of the eye-to-chin distance, and 0 (not found) when a side never
+// reaches out that far (shoulders hidden, cut by the frame, or no body in the mask).
 func shoulders(m *Mask, d *FaceDetail) Shoulders {
 	var s Shoulders
 	if m == nil || d == nil || d.FaceWidth <= 0 {
@@ -73,45 +79,36 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 	if faceH <= 0 {
 		return s
 	}
-	// Eye-to-chin is about 0.45 of the head height; the shoulder line is typically
-	// 1.0–1.4 eye-to-chin distances below the chin.
-	yStart := int(math.Round(d.Chin.Y))
-	yEnd := int(math.Round(d.Chin.Y + 1.8*faceH))
-	cut := false
-	if yEnd >= m.H {
-		yEnd = m.H - 1
-		cut = true
-	}
-	if yStart < 0 {
-		yStart = 0
-	}
-	if yEnd-yStart < 3 {
-		return s
-	}
+	yStart := max(int(math.Round(d.Chin.Y)), 0)
+	yEnd := min(int(math.Round(d.Chin.Y+2*faceH)), m.H-1)
 	cx := int(math.Round(d.Chin.X))
-	if cx < 0 || cx >= m.W {
+	if cx < 0 || cx >= m.W || yEnd <= yStart {
 		return s
 	}
-	var left, right []Point // subject's left = image right
-	for y := yStart; y <= yEnd; y++ {
+	reach := shoulderReach * d.FaceWidth
+	xr := float64(cx) - reach // target on the image left (subject's right)
+	xl := float64(cx) + reach
+	if xr < 0 || xl > float64(m.W-1) {
+		return s
+	}
+	var foundR, foundL bool
+	for y := yStart; y <= yEnd && !(foundR && foundL); y++ {
 		row := m.Pix[y*m.W : (y+1)*m.W]
-		// Start at the column nearest the chin that is on.
 		x := cx
 		if row[x] < maskOn {
-			found := false
+			// The neck may be off the chin's column (turned head): look nearby.
+			ok := false
 			for dx := 1; dx < int(d.FaceWidth/2); dx++ {
 				if x+dx < m.W && row[x+dx] >= maskOn {
-					x += dx
-					found = true
+					x, ok = x+dx, true
 					break
 				}
 				if x-dx >= 0 && row[x-dx] >= maskOn {
-					x -= dx
-					found = true
+					x, ok = x-dx, true
 					break
 				}
 			}
-			if !found {
+			if !ok {
 				continue
 			}
 		}
@@ -123,56 +120,40 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 		for r < m.W-1 && row[r+1] >= maskOn {
 			r++
 		}
-		right = append(right, Point{float64(l), float64(y)})
-		left = append(left, Point{float64(r), float64(y)})
+		if !foundR && float64(l) <= xr {
+			s.Right = Point{xr, subRow(m, int(math.Round(xr)), y)}
+			foundR = true
+		}
+		if !foundL && float64(r) >= xl {
+			s.Left = Point{xl, subRow(m, int(math.Round(xl)), y)}
+			foundL = true
+		}
 	}
-	if len(left) < 3 {
-		return s
-	}
-	pr, okR := corner(right)
-	pl, okL := corner(left)
-	if !okR || !okL {
-		return s
+	if !foundR || !foundL {
+		return Shoulders{}
 	}
 	s.Found = true
-	s.Left, s.Right = pl, pr
 	s.Source = "mask"
-	span := (pl.X - pr.X) / d.FaceWidth
-	conf := math.Min(1, math.Max(0, (span-0.6)/(1.2-0.6)))
-	dy := math.Abs(pl.Y-pr.Y) / faceH
-	conf *= math.Max(0, 1-dy)
-	// Points touching the image's side edges are unreliable.
-	if pr.X <= 0 || pl.X >= float64(m.W-1) {
-		conf *= 0.5
-	}
-	if cut {
-		conf *= 0.6
-	}
-	s.Confidence = conf
-	if conf < 0.2 {
-		s.Found = false
+	dy := math.Abs(s.Left.Y-s.Right.Y) / faceH
+	s.Confidence = math.Max(0.2, math.Min(1, 1-(dy-0.2)))
+	// Points found in the last tenth of the window are near the search limit.
+	if lim := d.Chin.Y + 1.8*faceH; s.Left.Y > lim || s.Right.Y > lim {
+		s.Confidence *= 0.6
 	}
 	return s
 }
 
-// corner returns the point of the polyline farthest from the chord between its
-// first and last points.
-func corner(pts []Point) (Point, bool) {
-	a, b := pts[0], pts[len(pts)-1]
-	dx, dy := b.X-a.X, b.Y-a.Y
-	n := math.Hypot(dx, dy)
-	if n == 0 {
-		return Point{}, false
+// subRow refines the row where column x of the mask crosses 0.5 going down from
+// row y-1 to row y.
+func subRow(m *Mask, x, y int) float64 {
+	x = min(max(x, 0), m.W-1)
+	if y <= 0 {
+		return float64(y)
 	}
-	best, bi := -1.0, -1
-	for i, p := range pts {
-		d := math.Abs((p.X-a.X)*dy-(p.Y-a.Y)*dx) / n
-		if d > best {
-			best, bi = d, i
-		}
+	above := float64(m.Pix[(y-1)*m.W+x])
+	at := float64(m.Pix[y*m.W+x])
+	if at >= 127.5 && above < 127.5 && at > above {
+		return float64(y) - (at-127.5)/(at-above) + 0.5
 	}
-	if bi <= 0 || bi >= len(pts)-1 {
-		return Point{}, false
-	}
-	return pts[bi], true
+	return float64(y)
 }

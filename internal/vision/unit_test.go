@@ -245,6 +245,15 @@ func TestCanonicalFace(t *testing.T) {
 	if c.Vertices[meshChin][1] >= c.Vertices[meshHairline][1] {
 		t.Error("chin above hairline")
 	}
+	// The tilt turns the face's forward axis down by the given angle.
+	tl := c.tiltedDown(10)
+	mesh := make([]Point3, meshPoints)
+	for i, v := range tl.Vertices {
+		mesh[i] = Point3{v[0], -v[1], -v[2]}
+	}
+	if p, _, err := headPose(c, mesh); err != nil || math.Abs(p.Pitch+10) > 1e-6 || math.Abs(p.Yaw) > 1e-6 {
+		t.Errorf("tilted canonical reads %+v, %v; want pitch -10", p, err)
+	}
 	for _, bad := range [][]byte{nil, {0x0a, 0x05, 0x1d}, {0xff}, data[:len(data)/2]} {
 		if _, err := parseCanonicalFace(bad); err == nil {
 			t.Errorf("parse of %d bad bytes succeeded", len(bad))
@@ -465,9 +474,10 @@ func TestHeadTopAndShoulders(t *testing.T) {
 	if !s.Found || s.Confidence < 0.5 || s.Source != "mask" {
 		t.Fatalf("shoulders %+v", s)
 	}
-	// The corner is where the slope reaches full width: y = 250 + (1.6-0.4)·80/4 = 274, x = 200 ± 128.
-	if math.Abs(s.Left.X-328) > 6 || math.Abs(s.Right.X-72) > 6 || math.Abs(s.Left.Y-274) > 8 || math.Abs(s.Right.Y-274) > 8 {
-		t.Errorf("shoulders at %+v / %+v, want (328,274)/(72,274)", s.Left, s.Right)
+	// One face width (110) from the chin's column: x = 200 ± 110, on the slope where
+	// half-width 0.4·80 + 4·(y-250) = 110 → y = 269.5.
+	if math.Abs(s.Left.X-310) > 1 || math.Abs(s.Right.X-90) > 1 || math.Abs(s.Left.Y-269.5) > 1.5 || math.Abs(s.Right.Y-269.5) > 1.5 {
+		t.Errorf("shoulders at %+v / %+v, want (310,269.5)/(90,269.5)", s.Left, s.Right)
 	}
 	// Head cut by the top edge.
 	m2 := syntheticPerson(400, 400, -30, 220, 200, 250)
