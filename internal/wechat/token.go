@@ -44,13 +44,14 @@ func (c *Client) accessToken(ctx context.Context, appid, stale string) (string, 
 		e = &tokenEntry{}
 		c.tokens[appid] = e
 	}
+	now := c.now
 	c.mu.Unlock()
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := c.now()
+	t := now()
 	force := stale != "" && e.value == stale
-	if e.value != "" && !force && now.Add(refreshMargin).Before(e.expires) {
+	if e.value != "" && !force && t.Add(refreshMargin).Before(e.expires) {
 		return e.value, nil
 	}
 	var out struct {
@@ -65,6 +66,13 @@ func (c *Client) accessToken(ctx context.Context, appid, stale string) (string, 
 		return "", fmt.Errorf("wechat: stable_token: answer without token")
 	}
 	e.value = out.AccessToken
-	e.expires = now.Add(time.Duration(out.ExpiresIn) * time.Second)
+	e.expires = t.Add(time.Duration(out.ExpiresIn) * time.Second)
 	return e.value, nil
+}
+
+// SetClock replaces the clock used for token expiry (tests).
+func (c *Client) SetClock(now func() time.Time) {
+	c.mu.Lock()
+	c.now = now
+	c.mu.Unlock()
 }
