@@ -7,9 +7,11 @@ import "time"
 // JSON document the photo pipeline reads (internal/photo owns its fields), so nothing in
 // the pipeline hard-codes one size.
 type SpecProfile struct {
-	ID        string // stable code, e.g. chsi-blue
-	Name      string // shown to staff, e.g. 学信网学历照片（蓝底）
-	Spec      string // JSON
+	ID   string // stable code, e.g. chsi-blue
+	Name string // shown to staff, e.g. 学信网学历照片（蓝底）
+	// Spec is the JSON document of the profile; "" means the pipeline's built-in profile
+	// with this ID (internal/photo.BuiltinProfiles).
+	Spec      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -200,4 +201,17 @@ func (n nullInt) Value() (driver.Value, error) {
 		return nil, nil
 	}
 	return int64(n), nil
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation
+// (SQLite: "UNIQUE constraint failed"; PostgreSQL: SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
