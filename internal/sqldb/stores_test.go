@@ -65,7 +65,10 @@ func TestSearchOpenSchools(t *testing.T) {
 	}
 	// After the window closes the school disappears.
 	var got []*xiaoxiang.School
-	db.View(ctx, func(tx *sqldb.Tx) (err error) { got, err = tx.SearchOpenSchools(ctx, "10542", t0.Add(31*24*time.Hour), 20); return err })
+	db.View(ctx, func(tx *sqldb.Tx) (err error) {
+		got, err = tx.SearchOpenSchools(ctx, "10542", t0.Add(31*24*time.Hour), 20)
+		return err
+	})
 	if len(got) != 0 {
 		t.Errorf("closed task: got %d schools, want 0", len(got))
 	}
@@ -111,7 +114,10 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		}
 	}
 	var got []*xiaoxiang.AuditEntry
-	db.View(ctx, func(tx *sqldb.Tx) (err error) { got, err = tx.FindAuditEntries(ctx, sqldb.AuditFilter{SchoolID: 1}); return err })
+	db.View(ctx, func(tx *sqldb.Tx) (err error) {
+		got, err = tx.FindAuditEntries(ctx, sqldb.AuditFilter{SchoolID: 1})
+		return err
+	})
 	if len(got) != 1 || got[0].Action != "export_package" || got[0].Count != 3 {
 		t.Fatalf("FindAuditEntries = %+v", got)
 	}
