@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -201,18 +200,7 @@ func (c *Client) SendSubscribe(ctx context.Context, m Message) error {
 	if m.Page != "" {
 		body["page"] = m.Page
 	}
-	tok, err := c.AccessToken(ctx, c.cfg.MiniAppID)
-	if err != nil {
-		return fmt.Errorf("wechat: subscribe/send: %w", err)
-	}
-	err = c.call(ctx, "subscribe/send", "/cgi-bin/message/subscribe/send", url.Values{"access_token": {tok}}, body, nil)
-	if code := ErrCode(err); code == CodeInvalidCredential || code == CodeTokenExpired {
-		if tok, err = c.accessToken(ctx, c.cfg.MiniAppID, tok); err != nil {
-			return fmt.Errorf("wechat: subscribe/send: %w", err)
-		}
-		err = c.call(ctx, "subscribe/send", "/cgi-bin/message/subscribe/send", url.Values{"access_token": {tok}}, body, nil)
-	}
-	return err
+	return c.withToken(ctx, "subscribe/send", "/cgi-bin/message/subscribe/send", body, nil)
 }
 
 // Credits counts one-time subscription credits per template for one user:

@@ -51,9 +51,11 @@ type Options struct {
 	TokenTTL    time.Duration // access_token lifetime, default 7200 s
 	RefundDelay time.Duration // PROCESSING → final; default 2 s; < 0: only SettleRefund
 	Notify      NotifyMode    // default notification behaviour
-	HTTPClient  *http.Client  // for notifications; default 5 s timeout
-	Now         func() time.Time
-	Log         *slog.Logger
+	// TradeManaged is what is_trade_managed answers (发货信息管理).
+	TradeManaged bool
+	HTTPClient   *http.Client // for notifications; default 5 s timeout
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // Sim is the simulator. Create it with New; stop its goroutines with Close.
@@ -81,6 +83,7 @@ type Sim struct {
 	prepayAt   map[string]time.Time
 	refunds    map[string]*refund
 	deliveries []Delivery
+	shipments  []Shipment
 	notify     NotifyMode
 	seq        int
 }

@@ -273,3 +273,30 @@ func randUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// POST /sim/notify-mode {"duplicates":2,"delay_ms":500,"out_of_order":true,"forge":"amount","retries":3}
+// sets the default delivery mode (dev knob).
+func (s *Sim) notifyModeHandler(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Duplicates int    `json:"duplicates"`
+		DelayMS    int    `json:"delay_ms"`
+		OutOfOrder bool   `json:"out_of_order"`
+		Forge      string `json:"forge"`
+		Retries    int    `json:"retries"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil ||
+		req.Duplicates < 0 || req.Duplicates > 20 || req.DelayMS < 0 || req.DelayMS > 600000 || req.Retries < 0 || req.Retries > 15 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "参数无效"})
+		return
+	}
+	switch req.Forge {
+	case ForgeNone, ForgeSignature, ForgeSerial, ForgeStale, ForgeTamper, ForgeCipher, ForgeAmount, ForgeReplay:
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "未知的伪造类型"})
+		return
+	}
+	m := NotifyMode{Duplicates: req.Duplicates, Delay: time.Duration(req.DelayMS) * time.Millisecond,
+		OutOfOrder: req.OutOfOrder, Forge: req.Forge, Retries: req.Retries}
+	s.SetNotifyMode(m)
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}

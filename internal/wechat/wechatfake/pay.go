@@ -321,10 +321,6 @@ func (s *Sim) Pay(prepayID string, mode NotifyMode) (outTradeNo string, err erro
 		return "", fmt.Errorf("wechatfake: unknown prepay_id")
 	}
 	o := s.orders[no]
-	if o.PrepayID != prepayID {
-		s.mu.Unlock()
-		return "", fmt.Errorf("wechatfake: prepay_id superseded")
-	}
 	switch {
 	case o.State != "NOTPAY":
 		s.mu.Unlock()

@@ -19,6 +19,8 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /sns/oauth2/access_token", s.oauthAccessToken)
 	m.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
 	m.HandleFunc("POST /cgi-bin/message/subscribe/send", s.subscribeSend)
+	m.HandleFunc("POST /wxa/sec/order/is_trade_managed", s.isTradeManaged)
+	m.HandleFunc("POST /wxa/sec/order/upload_shipping_info", s.uploadShipping)
 	m.HandleFunc("GET /connect/oauth2/authorize", s.consentPage)
 	m.HandleFunc("POST /sim/oauth/confirm", s.consentConfirm)
 	m.HandleFunc("GET /sim/login-code", s.loginCode)
@@ -31,6 +33,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /v3/refund/domestic/refunds/{no}", s.queryRefund)
 	m.HandleFunc("GET /sim/pay", s.paySheet)
 	m.HandleFunc("POST /sim/pay/confirm", s.payConfirm)
+	m.HandleFunc("POST /sim/notify-mode", s.notifyModeHandler)
 	s.mux = m
 }
 

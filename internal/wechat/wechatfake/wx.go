@@ -243,18 +243,12 @@ func (s *Sim) Sent() []SentMessage {
 
 // POST /cgi-bin/message/subscribe/send?access_token=
 func (s *Sim) subscribeSend(w http.ResponseWriter, r *http.Request) {
+	if !s.validToken(w, r) {
+		return
+	}
 	s.mu.Lock()
 	t := s.tokens[r.URL.Query().Get("access_token")]
-	valid := t != nil && !s.now().After(t.expires)
 	s.mu.Unlock()
-	if t == nil {
-		wxErr(w, 40001, errMsgs[40001])
-		return
-	}
-	if !valid {
-		wxErr(w, 42001, errMsgs[42001])
-		return
-	}
 	var req struct {
 		ToUser           string                       `json:"touser"`
 		TemplateID       string                       `json:"template_id"`
