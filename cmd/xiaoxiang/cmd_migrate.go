@@ -2,11 +2,37 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+
+	"xiaoxiang/internal/app"
+	"xiaoxiang/internal/sqldb"
 )
 
-// runMigrate is a placeholder until the migrate subcommand lands.
+// runMigrate applies the database migrations and exits. It takes the flags of serve
+// (--db, --data) and the same environment.
 func runMigrate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("migrate: not implemented yet")
+	cfg, err := app.Load(args, env, stderr)
+	if err != nil {
+		return usageError(err)
+	}
+	db, err := sqldb.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "database is up to date (schema version %d)\n", v)
+		return nil
+	}
+	fmt.Fprintf(stdout, "applied migrations %v; schema version %d\n", applied, v)
+	return nil
 }

@@ -1,0 +1,327 @@
+// Package app wires the whole platform together: configuration, database, photo
+// storage, the photo pipeline, WeChat login and WeChat Pay (real endpoints or the
+// in-process simulator in dev mode), the use cases, and the HTTP surfaces. It is the
+// only package that imports every other internal package; cmd/xiaoxiang and
+// internal/apptest use it.
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"xiaoxiang/internal/blob"
+	"xiaoxiang/internal/core"
+	"xiaoxiang/internal/demo"
+	"xiaoxiang/internal/identity"
+	"xiaoxiang/internal/payment"
+	"xiaoxiang/internal/sqldb"
+	"xiaoxiang/internal/web"
+	"xiaoxiang/internal/web/api"
+	"xiaoxiang/internal/web/student"
+	"xiaoxiang/internal/wechat"
+	"xiaoxiang/internal/wechat/wechatfake"
+)
+
+// App is the running platform.
+type App struct {
+	Config  Config
+	Log     *slog.Logger
+	DB      *sqldb.DB
+	Bucket  blob.Bucket
+	Keys    *identity.Keyring
+	Core    *core.Service
+	Sim     *wechatfake.Sim // dev mode only
+	WeChat  *wechat.Client
+	Pay     *payment.Client // nil when no merchant is configured
+	Demo    *demo.Result    // set when New seeded the demo data
+	BaseURL string
+
+	handler  http.Handler
+	ln       net.Listener
+	srv      *http.Server
+	cancel   context.CancelFunc // stops background loops
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+	closers  []func()
+}
+
+// Options are the parts of the wiring that are not configuration.
+type Options struct {
+	Log *slog.Logger
+	Now func() time.Time
+	// Listener, if set, is used instead of listening on Config.Addr.
+	Listener net.Listener
+	// Checker replaces the photo pipeline (tests that inject failures).
+	Checker core.Checker
+}
+
+// New builds the app: it listens (so the public URL is known even for port 0),
+// opens and migrates the database, seeds demo data if asked, and builds the handlers.
+// Start serves; Stop shuts down.
+func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	cfg.fillDerived()
+	if cfg.Dev {
+		if err := cfg.LoadDevKeys(); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a = &App{Config: cfg, Log: o.Log}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+
+	a.ln = o.Listener
+	if a.ln == nil {
+		if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("app: listen %s: %w", cfg.Addr, err)
+		}
+	}
+	a.closers = append(a.closers, func() { a.ln.Close() })
+	a.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if a.BaseURL == "" {
+		a.BaseURL = "http://" + publicHostPort(a.ln.Addr())
+	}
+
+	if a.DB, err = sqldb.Open(ctx, cfg.DatabaseURL, sqldb.Options{Now: o.Now}); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.closers = append(a.closers, func() { a.DB.Close() })
+	if _, err := a.DB.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	disk, err := blob.NewDisk(cfg.BlobDir)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.Bucket = disk
+
+	master, err := identity.DecodeMasterKey(cfg.PIIKey)
+	if err != nil {
+		return nil, fmt.Errorf("app: XIAOXIANG_PII_KEY: %w", err)
+	}
+	if a.Keys, err = identity.NewKeyring(1, map[uint32][]byte{1: master}); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	sessKey, err := decodeKey(cfg.SessionKey)
+	if err != nil {
+		return nil, fmt.Errorf("app: XIAOXIANG_SESSION_KEY: %w", err)
+	}
+
+	// WeChat and WeChat Pay: the simulator in dev, the real endpoints otherwise.
+	wcfg := wechat.Config{MiniAppID: cfg.MiniAppID, MiniSecret: cfg.MiniSecret, MPAppID: cfg.MPAppID, MPSecret: cfg.MPSecret}
+	var pcfg *payment.Config
+	var paySheet func(p *payment.PayParams, ret string) string
+	notifyURL := a.BaseURL + "/pay/notify"
+	if cfg.Dev {
+		a.Sim, err = wechatfake.New(wechatfake.Options{BaseURL: a.BaseURL + simPrefix, MerchantKey: cfg.simMerchantKey,
+			PlatformKey: cfg.simPlatformKey, Log: o.Log.With("component", "wechatfake"), Now: o.Now})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		a.closers = append(a.closers, a.Sim.Close)
+		wcfg = a.Sim.WechatConfig()
+		pc := a.Sim.PayConfig(notifyURL)
+		pcfg = &pc
+		paySheet = func(p *payment.PayParams, ret string) string {
+			q := url.Values{"appId": {p.AppID}, "timeStamp": {p.TimeStamp}, "nonceStr": {p.NonceStr}, "package": {p.Package},
+				"signType": {p.SignType}, "paySign": {p.PaySign}, "return": {ret}}
+			return simPrefix + "/sim/pay?" + q.Encode()
+		}
+	} else if cfg.MchID != "" {
+		pcfg = &payment.Config{MchID: cfg.MchID, MerchantSerial: cfg.MerchantSerial, PrivateKeyPEM: cfg.MerchantKey,
+			PublicKeyID: cfg.PayPublicKeyID, PublicKeyPEM: cfg.PayPublicKey, APIv3Key: cfg.APIv3Key, NotifyURL: notifyURL}
+	}
+	if a.WeChat, err = wechat.New(wcfg); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	copts := core.Options{Now: o.Now, Logger: o.Log.With("component", "core"), AppID: wcfg.MPAppID}
+	if pcfg != nil {
+		if a.Pay, err = payment.New(ctx, *pcfg); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		copts.Payments, copts.MchID = a.Pay, pcfg.MchID
+	}
+	checker := o.Checker
+	if checker == nil {
+		checker = newPhotoChecker(cfg.ModelsDir)
+	}
+	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
+
+	if cfg.Demo {
+		if a.Demo, err = demo.SeedIfEmpty(ctx, a.DB, a.Core, demo.Options{Now: o.Now}); err != nil {
+			return nil, fmt.Errorf("app: demo: %w", err)
+		}
+	}
+
+	// HTTP.
+	static, err := web.NewStatic("/static/", map[string][]byte{"docnum.js": identity.DocNumJS})
+	if err != nil {
+		return nil, err
+	}
+	rd, err := web.NewRenderer(static, student.Templates(), nil, o.Log, cfg.Dev)
+	if err != nil {
+		return nil, err
+	}
+	cookies, err := web.NewSessionCodec(sessKey, "cookie")
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := web.NewSessionCodec(sessKey, "api")
+	if err != nil {
+		return nil, err
+	}
+	secure := strings.HasPrefix(a.BaseURL, "https://")
+	st := student.New(student.Options{
+		Core: a.Core, Render: rd, Sessions: cookies, Login: oauthLogin{a.WeChat}, PaySheet: paySheet, BaseURL: a.BaseURL,
+		SessionTTL: cfg.SessionTTL, Secure: secure, Log: o.Log, Now: o.Now, Annotate: annotate,
+		Support: student.Support{Phone: cfg.SupportPhone, Hours: cfg.SupportHours, QQ: cfg.SupportQQ},
+	})
+	apiH := api.New(api.Options{Core: a.Core, Tokens: tokens, Login: miniLogin{a.WeChat}, TokenTTL: cfg.SessionTTL, Log: o.Log, Now: o.Now})
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", a.healthz)
+	root.Handle("GET /static/", static)
+	root.Handle("/api/v1/", web.RecordRoute(apiH))
+	if store := a.Core.OrderStore(); a.Pay != nil && store != nil {
+		root.Handle("POST /pay/notify", a.Pay.NotifyHandler(store, o.Log.With("component", "payment")))
+	}
+	pages := web.Chain(web.RecordRoute(st), web.CSRF(secure, func(w http.ResponseWriter, r *http.Request) {
+		rd.Error(w, r, errCSRF, web.Link{Label: "刷新页面重试", Href: "/"})
+	}))
+	root.Handle("/", web.SecurityHeaders(pages))
+	var h http.Handler = web.RecordRoute(root)
+	if a.Sim != nil {
+		// The simulator's pages carry their own inline styles: keep them out of our CSP.
+		outer := http.NewServeMux()
+		outer.Handle(simPrefix+"/", http.StripPrefix(simPrefix, a.Sim))
+		outer.Handle("/", root)
+		h = web.RecordRoute(outer)
+	}
+	a.handler = web.Chain(h, web.RequestID, web.AccessLog(o.Log), web.Recover(o.Log, func(w http.ResponseWriter, r *http.Request) {
+		rd.Error(w, r, errPanic)
+	}))
+	return a, nil
+}
+
+const simPrefix = "/_sim/wechat"
+
+// publicHostPort turns a listen address into something a browser can reach.
+func publicHostPort(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// decodeKey accepts hex or base64 of at least 32 bytes.
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) >= 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("want at least 32 bytes as hex or base64")
+}
+
+// Handler is the whole HTTP surface (for tests that use httptest).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Addr is the address the app listens on.
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := a.DB.SchemaVersion(ctx); err != nil {
+		a.Log.Error("healthz", "error", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// Start serves HTTP on the listener and starts the background loops (the payment
+// reconciler). It returns at once.
+func (a *App) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.srv = &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Log.Error("http server", "error", err)
+		}
+	}()
+	if store := a.Core.OrderStore(); a.Pay != nil && store != nil {
+		rec := &payment.Reconciler{Client: a.Pay, Store: store, Log: a.Log.With("component", "reconciler")}
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			rec.Run(ctx, time.Minute)
+		}()
+	}
+	a.Log.Info("serving", "url", a.BaseURL, "dev", a.Config.Dev)
+}
+
+// Stop drains in-flight requests (up to ctx's deadline), stops the background loops
+// and closes the database. It is safe to call more than once.
+func (a *App) Stop(ctx context.Context) error {
+	a.stopOnce.Do(func() {
+		if a.srv != nil {
+			if err := a.srv.Shutdown(ctx); err != nil {
+				a.stopErr = fmt.Errorf("app: shutdown: %w", err)
+				a.srv.Close()
+			}
+		}
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.wg.Wait()
+		a.closeAll()
+	})
+	return a.stopErr
+}
+
+func (a *App) closeAll() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"xiaoxiang"
+	"xiaoxiang/internal/core"
+	"xiaoxiang/internal/photo"
+)
+
+// photoChecker adapts the photo pipeline to core.Checker. The vision models load on
+// first use (or when Warm is called at start), so a process that never sees a photo
+// never pays for them.
+type photoChecker struct {
+	dir  string
+	once sync.Once
+	p    *photo.Pipeline
+	err  error
+}
+
+var _ core.Checker = (*photoChecker)(nil)
+
+func newPhotoChecker(modelsDir string) *photoChecker { return &photoChecker{dir: modelsDir} }
+
+func (c *photoChecker) pipeline() (*photo.Pipeline, error) {
+	c.once.Do(func() { c.p, c.err = photo.New(photo.Options{ModelsDir: c.dir}) })
+	if c.err != nil {
+		return nil, xiaoxiang.WrapError(xiaoxiang.EUNAVAILABLE, "照片检测服务暂时不可用，请稍后再试。", c.err)
+	}
+	return c.p, nil
+}
+
+// Warm loads the models in advance.
+func (c *photoChecker) Warm() error { _, err := c.pipeline(); return err }
+
+func profileOf(sp *xiaoxiang.SpecProfile) (photo.Profile, error) {
+	if sp != nil && strings.TrimSpace(sp.Spec) != "" {
+		if p, err := photo.ParseProfile([]byte(sp.Spec)); err == nil {
+			return p, nil
+		}
+	}
+	id := ""
+	if sp != nil {
+		id = sp.ID
+	}
+	p, err := photo.LookupProfile(id)
+	if err != nil {
+		return photo.Profile{}, xiaoxiang.WrapError(xiaoxiang.EINTERNAL, "", err)
+	}
+	return p, nil
+}
+
+func decode(original []byte) (*photo.Image, error) {
+	img, err := photo.DecodeBytes(original, photo.DefaultLimits())
+	if err != nil {
+		var pe *photo.Error
+		if errors.As(err, &pe) {
+			return nil, xiaoxiang.WrapError(xiaoxiang.EINVALID, pe.Message, err)
+		}
+		return nil, xiaoxiang.WrapError(xiaoxiang.EINVALID, "无法识别的照片文件，请重新拍摄或选择JPG/PNG照片。", err)
+	}
+	return img, nil
+}
+
+func (c *photoChecker) Check(ctx context.Context, original []byte, sp *xiaoxiang.SpecProfile) (*core.CheckResult, error) {
+	p, err := c.pipeline()
+	if err != nil {
+		return nil, err
+	}
+	prof, err := profileOf(sp)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decode(original)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := p.Check(ctx, img, prof)
+	if err != nil {
+		return nil, fmt.Errorf("app: photo check: %w", err)
+	}
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		return nil, fmt.Errorf("app: photo check: %w", err)
+	}
+	return &core.CheckResult{Width: img.Width, Height: img.Height, Verdict: string(rep.Verdict), Report: raw}, nil
+}
+
+func (c *photoChecker) Standardize(ctx context.Context, original []byte, sp *xiaoxiang.SpecProfile) (*core.StandardizeResult, error) {
+	p, err := c.pipeline()
+	if err != nil {
+		return nil, err
+	}
+	prof, err := profileOf(sp)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decode(original)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.Standardize(ctx, img, prof)
+	if err != nil {
+		return nil, fmt.Errorf("app: standardize: %w", err)
+	}
+	if res.JPEG == nil {
+		return nil, xiaoxiang.Errorf(xiaoxiang.EINVALID, "这张照片无法按规格制作标准照：%s本次不计入制作次数，请按提示重新拍摄。", failures(res))
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("app: standardize: %w", err)
+	}
+	return &core.StandardizeResult{JPEG: res.JPEG, Result: raw}, nil
+}
+
+// failures lists the messages of the failed checks, for the student.
+func failures(res *photo.Result) string {
+	var msgs []string
+	seen := map[string]bool{}
+	add := func(cs []photo.Check) {
+		for _, c := range cs {
+			if c.Verdict == photo.Fail && c.Message != "" && !seen[c.Message] {
+				seen[c.Message] = true
+				msgs = append(msgs, c.Message)
+			}
+		}
+	}
+	if res.Report != nil {
+		add(res.Report.Checks)
+	}
+	add(res.Verify)
+	if len(msgs) == 0 {
+		return "人像位置或大小无法满足规格要求。"
+	}
+	if len(msgs) > 3 {
+		msgs = msgs[:3]
+	}
+	return strings.Join(msgs, "；") + "。"
+}
+
+// annotate draws the report on the original; nil until the photo package offers it.
+var annotate func(original []byte, reportJSON string) ([]byte, error)
