@@ -38,22 +38,47 @@ type Plan struct {
 	Missing float64 `json:"missing,omitempty"`
 }
 
-// edgeTolerance is the share of the output size by which a crop may run past a source edge
-// where the body touches it (the resampler replicates the edge pixels there).
-const edgeTolerance = 0.01
+// edgeTolerance is the share of the output size by which a crop may run past a source side
+// where the body touches it, and bottomExtend the share at the bottom edge: the resampler
+// replicates the edge rows there, which continues the clothing straight down (no feature of
+// the person is changed). Beyond that the body would visibly end inside the photo.
+const (
+	edgeTolerance = 0.04
+	bottomExtend  = 0.06
+)
+
+// planMargin is how far inside each range the plan keeps its numbers, so that measuring the
+// output again (a few pixels of noise) still lands inside: 8 % of the range width. When no
+// plan fits the narrowed ranges, the full ranges are used (the output verification decides).
+const planMargin = 0.08
+
+func inner(r Range, f float64) Range {
+	m := (r.Max - r.Min) * f
+	return Range{r.Min + m, r.Max - m}
+}
 
 // PlanGeometry chooses the scale and crop that put head top, eye line and face width as
 // close to the middle of the profile's ranges as possible, centred horizontally on the face.
 // It never rotates or mirrors. When no crop satisfies every constraint it returns the least
 // bad plan with Feasible false and Problem set.
 func PlanGeometry(s Subject, p *Profile) Plan {
+	if pl := planWithin(s, p, planMargin); pl.Feasible {
+		return pl
+	}
+	return planWithin(s, p, 0)
+}
+
+func planWithin(s Subject, p *Profile, margin float64) Plan {
 	W, H := float64(p.Width), float64(p.Height)
+	q := *p
+	q.HeadTop, q.EyeLine, q.FaceWidth = inner(p.HeadTop, margin), inner(p.EyeLine, margin), inner(p.FaceWidth, margin)
+	p = &q
 	if s.FaceWidth <= 0 || s.EyeLine <= s.HeadTop {
 		return Plan{Problem: "proportion"}
 	}
 	wT, wE, wF := 1/sq(p.HeadTop.Half()), 1/sq(p.EyeLine.Half()), 1/sq(p.FaceWidth.Half())
 	sMin, sMax := p.FaceWidth.Min/s.FaceWidth, p.FaceWidth.Max/s.FaceWidth
-	tolX, tolY := edgeTolerance*W, edgeTolerance*H
+	tolX, tolY := edgeTolerance*W, bottomExtend*H
 
 	type cand struct {
 		plan Plan
@@ -105,7 +130,9 @@ func PlanGeometry(s Subject, p *Profile) Plan {
 		cost := wT*sq(top-p.HeadTop.Mid()) + wE*sq(eye-p.EyeLine.Mid()) + wF*sq(fw-p.FaceWidth.Mid())
 		pl := Plan{Scale: sc, CropX: cx, CropY: u / sc, CropW: cw, CropH: H / sc,
 			HeadTop: top, EyeLine: eye, FaceWidth: fw, Problem: problem, Missing: missing}
-		pl.Feasible = problem == "" && p.HeadTop.Contains(top) && p.EyeLine.Contains(eye) && p.FaceWidth.Contains(fw)
+		const eps = 1e-6
+		pl.Feasible = problem == "" && top >= p.HeadTop.Min-eps && top <= p.HeadTop.Max+eps &&
+			eye >= p.EyeLine.Min-eps && eye <= p.EyeLine.Max+eps && fw >= p.FaceWidth.Min-eps && fw <= p.FaceWidth.Max+eps
 		if !pl.Feasible && problem == "" {
 			pl.Problem = "proportion"
 			bad += 1

@@ -44,7 +44,7 @@ func TestPlanGeometry(t *testing.T) {
 				if !p.HeadTop.Contains(pl.HeadTop) || !p.EyeLine.Contains(pl.EyeLine) || !p.FaceWidth.Contains(pl.FaceWidth) {
 					t.Errorf("feasible plan outside ranges: %+v", pl)
 				}
-				if c.s.TouchBottom && pl.CropY+pl.CropH > float64(c.s.ImgH)+edgeTolerance*pl.CropH+1e-6 {
+				if c.s.TouchBottom && pl.CropY+pl.CropH > float64(c.s.ImgH)+bottomExtend*pl.CropH+1e-6 {
 					t.Errorf("crop passes the source bottom where the body touches it")
 				}
 			}

@@ -150,3 +150,53 @@ func boxBlur(p, tmp []float32, w, h, ch, r int) {
 		}
 	}
 }
+
+// mainComponent returns a copy of the mask keeping only the connected person region
+// (mask ≥ 0.5, 4-connected) that contains seed, plus a soft border of r pixels around it:
+// bystanders and stray blobs are removed from the matte.
+func mainComponent(pix []uint8, w, h int, seedX, seedY int, r int) []uint8 {
+	out := make([]uint8, len(pix))
+	if seedX < 0 || seedY < 0 || seedX >= w || seedY >= h {
+		copy(out, pix)
+		return out
+	}
+	// Start from the nearest person pixel to the seed within a small window.
+	start := -1
+	for d := 0; d < 40 && start < 0; d++ {
+		for _, o := range [][2]int{{0, d}, {0, -d}, {d, 0}, {-d, 0}} {
+			x, y := seedX+o[0], seedY+o[1]
+			if x >= 0 && y >= 0 && x < w && y < h && pix[y*w+x] >= 128 {
+				start = y*w + x
+				break
+			}
+		}
+	}
+	if start < 0 {
+		copy(out, pix)
+		return out
+	}
+	comp := make([]float32, len(pix))
+	stack := []int{start}
+	comp[start] = 1
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%w, i/w
+		for _, j := range [4]int{i - 1, i + 1, i - w, i + w} {
+			if (j == i-1 && x == 0) || (j == i+1 && x == w-1) || (j == i-w && y == 0) || (j == i+w && y == h-1) {
+				continue
+			}
+			if comp[j] == 0 && pix[j] >= 128 {
+				comp[j] = 1
+				stack = append(stack, j)
+			}
+		}
+	}
+	boxBlur(comp, make([]float32, len(comp)), w, h, 1, r)
+	for i, v := range comp {
+		if v > 0 {
+			out[i] = pix[i]
+		}
+	}
+	return out
+}

@@ -55,12 +55,16 @@ type Profile struct {
 type Thresholds struct {
 	// Head pose (人脸方向). ISO/ICAO practice is ±5° yaw/pitch, ±8° roll; the CHSI text says
 	// "平视, 耳朵对称". Warn/fail leave room for the pose fit's own error (≈2–3°).
-	YawWarn   float64 `json:"yaw_warn"`
-	YawFail   float64 `json:"yaw_fail"`
-	PitchWarn float64 `json:"pitch_warn"`
-	PitchFail float64 `json:"pitch_fail"`
-	RollWarn  float64 `json:"roll_warn"`
-	RollFail  float64 `json:"roll_fail"`
+	// PitchCentre is the pitch the pose fit reports for a level gaze; it measured ≈ −6° on
+	// the frontal development photos (camera slightly above eye level is typical), so pitch
+	// is judged as the deviation from it.
+	PitchCentre float64 `json:"pitch_centre"`
+	YawWarn     float64 `json:"yaw_warn"`
+	YawFail     float64 `json:"yaw_fail"`
+	PitchWarn   float64 `json:"pitch_warn"`
+	PitchFail   float64 `json:"pitch_fail"`
+	RollWarn    float64 `json:"roll_warn"`
+	RollFail    float64 `json:"roll_fail"`
 	// Face size (脸部占比): face width in the source must allow the output face width without
 	// heavy upscaling; FaceMinPx fails, below FaceWidth.Min of the profile warns.
 	// FaceMaxFrac fails a face wider than this fraction of the photo (too close).
@@ -109,18 +113,18 @@ type Thresholds struct {
 func DefaultThresholds() Thresholds {
 	return Thresholds{
 		YawWarn: 8, YawFail: 15,
-		PitchWarn: 10, PitchFail: 20,
-		RollWarn: 5, RollFail: 10,
-		FaceMinPx: 120, FaceMaxFrac: 0.8,
+		PitchCentre: -6, PitchWarn: 12, PitchFail: 22,
+		RollWarn: 7, RollFail: 10,
+		FaceMinPx: 100, FaceMaxFrac: 0.8,
 		FaceInsideMin: 0.98,
 		SharpWarn:     6, SharpFail: 3,
-		ShoulderTiltWarn: 5, ShoulderTiltFail: 10, ShoulderConfMin: 0.3,
-		BrightWarn: Range{80, 210}, BrightFail: Range{50, 235},
+		ShoulderTiltWarn: 6, ShoulderTiltFail: 12, ShoulderConfMin: 0.2,
+		BrightWarn: Range{80, 225}, BrightFail: Range{50, 240},
 		LightRatioWarn: 0.7,
 		EyeOpenWarn:    0.18, EyeOpenFail: 0.12,
-		EyeDarkWarn: 0.45, EyeDarkFail: 0.3,
-		MouthWarn: 0.1, MouthFail: 0.2,
-		OtherFaceScore: 0.6, OtherFaceRel: 0.25,
+		EyeDarkWarn: 0.3, EyeDarkFail: 0.22,
+		MouthWarn: 0.08, MouthFail: 0.2,
+		OtherFaceScore: 0.75, OtherFaceRel: 0.3,
 		BgClutterWarn: 12, BgShadowWarn: 0.8,
 		ClothDeltaEWarn: 25, ClothDeltaEFail: 12,
 		OutBgDeltaEMax: 3,
