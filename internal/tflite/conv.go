@@ -46,8 +46,9 @@ type convOp struct {
 	k                  int
 	tile               int
 	direct             bool
-	wp                 []float32 // packed weights, len ceil(oc/4)*k*4
-	bias               []float32 // len ceil(oc/4)*4
+	wp                 []float32 // packed weights (packPanels)
+	panels             []panel
+	bias               []float32
 	act                clamp
 }
 
@@ -82,7 +83,7 @@ func newConv(m *Model, x, wt, b, y int, padding uint8, sw, sh, dw, dh int, act c
 	if c.bias, err = biasOf(m, b, c.oc); err != nil {
 		return nil, err
 	}
-	c.wp = packPanels(w, c.oc, c.k)
+	c.wp, c.panels = packPanels(w, c.oc, c.k)
 	c.direct = c.kh == 1 && c.kw == 1 && sh == 1 && sw == 1 && c.padT == 0 && c.padL == 0
 	c.tile = tileRows(c.k)
 	if !c.direct {
@@ -106,24 +107,35 @@ func tileRows(k int) int {
 	return t
 }
 
-// packPanels packs w ([n][k], row-major) into panels of 4 rows, interleaved
-// by k: out[(j*k+kk)*4+r] = w[(4j+r)*k+kk]; missing rows are zero.
-func packPanels(w []float32, n, k int) []float32 {
-	np := (n + 3) / 4
-	out := make([]float32, np*k*4)
-	for j := 0; j < np; j++ {
-		for r := 0; r < 4; r++ {
-			row := 4*j + r
-			if row >= n {
-				continue
-			}
-			src := w[row*k : (row+1)*k]
+// panel is a block of output columns [col, col+width) of a packed weight
+// matrix, stored from off as [k][width].
+type panel struct{ col, width, off int }
+
+// packPanels packs w ([n][k], row-major: one row per output channel) into
+// column panels of width 16 (the last one 8 when at most 8 columns remain),
+// zero-padded: out[off + kk*width + j] = w[(col+j)*k + kk].
+func packPanels(w []float32, n, k int) ([]float32, []panel) {
+	var panels []panel
+	off := 0
+	for col := 0; col < n; {
+		width := 16
+		if n-col <= 8 {
+			width = 8
+		}
+		panels = append(panels, panel{col: col, width: width, off: off})
+		off += width * k
+		col += width
+	}
+	out := make([]float32, off)
+	for _, p := range panels {
+		for j := 0; j < p.width && p.col+j < n; j++ {
+			src := w[(p.col+j)*k : (p.col+j+1)*k]
 			for kk, v := range src {
-				out[(j*k+kk)*4+r] = v
+				out[p.off+kk*p.width+j] = v
 			}
 		}
 	}
-	return out
+	return out, panels
 }
 
 func biasOf(m *Model, b, n int) ([]float32, error) {
@@ -142,6 +154,10 @@ func biasOf(m *Model, b, n int) ([]float32, error) {
 	return out, nil
 }
 
+func (c *convOp) cost() int64 {
+	return int64(c.oh) * int64(c.ow) * int64(len(c.wp))
+}
+
 func (c *convOp) run(it *Interpreter) {
 	it.parallel(c, c.oh*c.ow, c.tile)
 }
@@ -158,7 +174,7 @@ func (c *convOp) runRange(it *Interpreter, worker, lo, hi int) {
 			a = it.scratch[worker][:(t1-t0)*k]
 			c.im2col(in, a, t0, t1)
 		}
-		gemmPanels(a, t1-t0, k, c.wp, c.bias, out[t0*c.oc:t1*c.oc], c.oc, c.act)
+		gemmPanels(a, t1-t0, k, c.wp, c.panels, c.bias, out[t0*c.oc:t1*c.oc], c.oc, c.act)
 	}
 }
 
@@ -203,88 +219,75 @@ func (c *convOp) im2col(in, a []float32, p0, p1 int) {
 }
 
 // gemmPanels computes out[r][j] = act(bias[j] + Σ_k a[r][k]·W[j][k]) for
-// rows r < rows and columns j < n, with W packed by packPanels.
-func gemmPanels(a []float32, rows, k int, wp, bias, out []float32, n int, act clamp) {
-	np := (n + 3) / 4
-	var acc [16]float32
-	r := 0
-	for ; r+4 <= rows; r += 4 {
-		a0 := a[r*k : r*k+k]
-		a1 := a[(r+1)*k : (r+1)*k+k]
-		a2 := a[(r+2)*k : (r+2)*k+k]
-		a3 := a[(r+3)*k : (r+3)*k+k]
-		for j := 0; j < np; j++ {
-			kern4x4(a0, a1, a2, a3, wp[j*k*4:(j+1)*k*4], &acc)
-			store4(out, r, 4, j, n, &acc, bias, act)
+// rows r < rows and columns j < n, with W packed by packPanels. Rows are
+// taken four at a time; a short last group repeats its first row and
+// discards the extra results.
+func gemmPanels(a []float32, rows, k int, wp []float32, panels []panel, bias, out []float32, n int, act clamp) {
+	var acc [64]float32
+	for r := 0; r < rows; r += 4 {
+		nr := min(4, rows-r)
+		var ar [4][]float32
+		for i := range ar {
+			rr := r + i
+			if i >= nr {
+				rr = r
+			}
+			ar[i] = a[rr*k : rr*k+k]
 		}
-	}
-	for ; r < rows; r++ {
-		a0 := a[r*k : r*k+k]
-		for j := 0; j < np; j++ {
-			kern1x4(a0, wp[j*k*4:(j+1)*k*4], &acc)
-			store4(out, r, 1, j, n, &acc, bias, act)
+		for _, p := range panels {
+			bp := wp[p.off : p.off+p.width*k]
+			if nr == 4 && p.width == 16 && p.col+16 <= n {
+				o := out[r*n+p.col:]
+				if micro16Store(ar[0], ar[1], ar[2], ar[3], bp, o, o[n:], o[2*n:], o[3*n:], bias[p.col:], act) {
+					continue
+				}
+			}
+			micro(ar[0], ar[1], ar[2], ar[3], bp, p.width, &acc)
+			nc := min(p.width, n-p.col)
+			b := bias[p.col : p.col+nc]
+			for i := 0; i < nr; i++ {
+				o := out[(r+i)*n+p.col : (r+i)*n+p.col+nc]
+				src := acc[i*16 : i*16+nc]
+				for j := range o {
+					o[j] = act.apply(src[j] + b[j])
+				}
+			}
 		}
 	}
 }
 
-// store4 writes rows [r, r+nr) × columns [4j, 4j+4) ∩ [0, n) of acc.
-func store4(out []float32, r, nr, j, n int, acc *[16]float32, bias []float32, act clamp) {
-	c0 := 4 * j
-	nc := min(4, n-c0)
-	b := bias[c0 : c0+4]
-	for rr := 0; rr < nr; rr++ {
-		o := out[(r+rr)*n+c0 : (r+rr)*n+c0+nc]
-		for cc := range o {
-			o[cc] = act.apply(acc[rr*4+cc] + b[cc])
+// microGeneric is the portable version of micro: 4×4 register blocks.
+func microGeneric(a0, a1, a2, a3, b []float32, width int, c *[64]float32) {
+	for g := 0; g < width; g += 4 {
+		var c00, c01, c02, c03, c10, c11, c12, c13 float32
+		var c20, c21, c22, c23, c30, c31, c32, c33 float32
+		bb := b[g:]
+		for i, x0 := range a0 {
+			q := bb[i*width : i*width+4 : i*width+4]
+			x1, x2, x3 := a1[i], a2[i], a3[i]
+			b0, b1, b2, b3 := q[0], q[1], q[2], q[3]
+			c00 += x0 * b0
+			c01 += x0 * b1
+			c02 += x0 * b2
+			c03 += x0 * b3
+			c10 += x1 * b0
+			c11 += x1 * b1
+			c12 += x1 * b2
+			c13 += x1 * b3
+			c20 += x2 * b0
+			c21 += x2 * b1
+			c22 += x2 * b2
+			c23 += x2 * b3
+			c30 += x3 * b0
+			c31 += x3 * b1
+			c32 += x3 * b2
+			c33 += x3 * b3
 		}
+		c[g], c[g+1], c[g+2], c[g+3] = c00, c01, c02, c03
+		c[16+g], c[16+g+1], c[16+g+2], c[16+g+3] = c10, c11, c12, c13
+		c[32+g], c[32+g+1], c[32+g+2], c[32+g+3] = c20, c21, c22, c23
+		c[48+g], c[48+g+1], c[48+g+2], c[48+g+3] = c30, c31, c32, c33
 	}
-}
-
-// kern4x4 computes the 4×4 block acc[r*4+c] = Σ_k a_r[k]·b[k*4+c].
-func kern4x4(a0, a1, a2, a3, b []float32, acc *[16]float32) {
-	n := len(a0)
-	a1, a2, a3 = a1[:n], a2[:n], a3[:n]
-	b = b[:4*n]
-	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	var c20, c21, c22, c23, c30, c31, c32, c33 float32
-	for i, x0 := range a0 {
-		bb := b[:4:4]
-		b = b[4:]
-		x1, x2, x3 := a1[i], a2[i], a3[i]
-		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-		c00 += x0 * b0
-		c01 += x0 * b1
-		c02 += x0 * b2
-		c03 += x0 * b3
-		c10 += x1 * b0
-		c11 += x1 * b1
-		c12 += x1 * b2
-		c13 += x1 * b3
-		c20 += x2 * b0
-		c21 += x2 * b1
-		c22 += x2 * b2
-		c23 += x2 * b3
-		c30 += x3 * b0
-		c31 += x3 * b1
-		c32 += x3 * b2
-		c33 += x3 * b3
-	}
-	*acc = [16]float32{c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33}
-}
-
-// kern1x4 computes acc[c] = Σ_k a[k]·b[k*4+c] for c < 4.
-func kern1x4(a, b []float32, acc *[16]float32) {
-	b = b[:4*len(a)]
-	var c0, c1, c2, c3 float32
-	for _, x := range a {
-		bb := b[:4:4]
-		b = b[4:]
-		c0 += x * bb[0]
-		c1 += x * bb[1]
-		c2 += x * bb[2]
-		c3 += x * bb[3]
-	}
-	acc[0], acc[1], acc[2], acc[3] = c0, c1, c2, c3
 }
 
 // transposeConvOp is MediaPipe's custom Convolution2DTransposeBias: a
@@ -342,6 +345,10 @@ func newTransposeConv(m *Model, x, wt, b, y int, opts []byte) (*transposeConvOp,
 		return nil, err
 	}
 	return t, nil
+}
+
+func (t *transposeConvOp) cost() int64 {
+	return int64(t.oh) * int64(t.ow) * int64(t.kh) * int64(t.kw) * (1 + int64(t.oc)*int64(t.c))
 }
 
 func (t *transposeConvOp) run(it *Interpreter) { it.parallel(t, t.oh, 1) }

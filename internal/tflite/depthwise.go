@@ -17,6 +17,10 @@ type depthwiseOp struct {
 	act                clamp
 	// interior output columns [x0, x1): every tap is inside the input.
 	x0, x1 int
+	// byte offsets of the taps from the top-left input pixel of a window,
+	// and the largest one in elements (for the assembly kernel).
+	tapsBytes []int
+	maxTap    int
 }
 
 func newDepthwise(m *Model, x, wt, b, y int, padding uint8, sw, sh, dm, dw, dh int, act clamp) (*depthwiseOp, error) {
@@ -62,7 +66,18 @@ func newDepthwise(m *Model, x, wt, b, y int, padding uint8, sw, sh, dm, dw, dh i
 	if d.x0 > d.x1 {
 		d.x0 = d.x1
 	}
+	for ky := 0; ky < d.kh; ky++ {
+		for kx := 0; kx < d.kw; kx++ {
+			off := (ky*d.dh*d.w + kx*d.dw) * d.c
+			d.tapsBytes = append(d.tapsBytes, off*4)
+			d.maxTap = max(d.maxTap, off)
+		}
+	}
 	return d, nil
+}
+
+func (d *depthwiseOp) cost() int64 {
+	return int64(d.oh) * int64(d.ow) * int64(d.oc) * int64(d.kh) * int64(d.kw)
 }
 
 func (d *depthwiseOp) run(it *Interpreter) { it.parallel(d, d.oh, 1) }
@@ -77,7 +92,17 @@ func (d *depthwiseOp) runRange(it *Interpreter, _, lo, hi int) {
 		for ox := 0; ox < d.ow; ox++ {
 			o := out[(oy*d.ow+ox)*oc : (oy*d.ow+ox+1)*oc]
 			ix0 := ox*d.sw - d.padL
-			if d.dm == 1 && rowInside && ox >= d.x0 && ox < d.x1 && (d.kw == 3 || d.kw == 5) {
+			interior := d.dm == 1 && rowInside && ox >= d.x0 && ox < d.x1
+			if c8 := oc &^ 7; interior && c8 > 0 {
+				base := (iy0*d.w + ix0) * oc
+				if dwPixel(o, in[base:], d.wt, bias, c8, d.tapsBytes, d.maxTap, oc, d.act) {
+					if c8 < oc {
+						d.tail(o, in, iy0, ix0, c8)
+					}
+					continue
+				}
+			}
+			if interior && (d.kw == 3 || d.kw == 5) {
 				for ky := 0; ky < d.kh; ky++ {
 					base := ((iy0+ky*d.dh)*d.w + ix0) * oc
 					wrow := d.wt[ky*d.kw*oc : (ky+1)*d.kw*oc]
@@ -129,6 +154,21 @@ func (d *depthwiseOp) runRange(it *Interpreter, _, lo, hi int) {
 			}
 			d.act.applyAll(o)
 		}
+	}
+}
+
+// tail computes channels [c0, oc) of an interior output pixel (dm == 1).
+func (d *depthwiseOp) tail(o, in []float32, iy0, ix0, c0 int) {
+	oc := d.oc
+	for ch := c0; ch < oc; ch++ {
+		s := d.bias[ch]
+		for ky := 0; ky < d.kh; ky++ {
+			row := ((iy0+ky*d.dh)*d.w + ix0) * oc
+			for kx := 0; kx < d.kw; kx++ {
+				s += in[row+kx*d.dw*oc+ch] * d.wt[(ky*d.kw+kx)*oc+ch]
+			}
+		}
+		o[ch] = d.act.apply(s)
 	}
 }
 

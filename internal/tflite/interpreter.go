@@ -11,6 +11,8 @@ import (
 // mutable state lives in the Interpreter.
 type kernel interface {
 	run(it *Interpreter)
+	// cost estimates the work of one run (multiply-adds or element visits).
+	cost() int64
 }
 
 // ranged is a kernel (or part of one) whose work splits into independent

@@ -140,6 +140,17 @@ func TestConvHandComputed(t *testing.T) {
 }
 
 func TestConvMatchesReference(t *testing.T) {
+	// Both the assembly micro-kernels (when the CPU has AVX2+FMA) and the
+	// portable Go ones.
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	for _, asm := range []bool{saved, false} {
+		useAVX2 = asm
+		testConvMatchesReference(t)
+	}
+}
+
+func testConvMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	cases := []struct {
 		h, w, c, oc, k, s, d int
@@ -152,6 +163,8 @@ func TestConvMatchesReference(t *testing.T) {
 		{10, 10, 3, 9, 5, 2, 1, padValid},
 		{5, 5, 33, 3, 3, 1, 1, padSame},
 		{17, 13, 6, 17, 3, 1, 1, padSame},
+		{6, 6, 5, 40, 3, 1, 1, padSame}, // panels 16+16+8
+		{3, 3, 2, 1, 1, 1, 1, padSame},  // fewer rows than a 4-row block
 	}
 	for _, tc := range cases {
 		wt := randVec(r, tc.oc*tc.k*tc.k*tc.c)

@@ -16,7 +16,8 @@ const (
 	maxArenaElems   = 1 << 28
 	maxTensors      = 1 << 16
 	maxOperators    = 1 << 16
-	arenaAlignElems = 16 // 64-byte alignment of activation buffers
+	arenaAlignElems = 16      // 64-byte alignment of activation buffers
+	maxCost         = 1 << 36 // operations per run (MediaPipe's pose lite needs ~2e8)
 )
 
 // TensorInfo describes a model input or output.
@@ -52,6 +53,7 @@ type Model struct {
 	inInfo    []TensorInfo
 	outInfo   []TensorInfo
 	constSize int
+	cost      int64 // estimated operations per Invoke
 }
 
 // Load reads and parses a .tflite file.
@@ -104,7 +106,7 @@ func Parse(data []byte) (m *Model, err error) {
 		// The parser is bounds-checked throughout; this is a last line of
 		// defence so a malformed file can never crash the process.
 		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("tflite: parse: malformed model (%v)", r)
+			m, err = nil, fmt.Errorf("tflite: parse: internal error on malformed model: %v", r)
 		}
 	}()
 	if len(data) < 8 {

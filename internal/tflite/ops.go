@@ -28,6 +28,10 @@ func (m *Model) build(ops []rawOp) error {
 		}
 		idx := len(m.kernels)
 		m.kernels = append(m.kernels, k)
+		m.cost += k.cost()
+		if m.cost > maxCost {
+			return fmt.Errorf("tflite: parse: operator %d (%s): the model needs more than %d operations per run", o.index, o.name, int64(maxCost))
+		}
 		for _, x := range o.inputs {
 			if x >= 0 && !m.tensors[x].konst {
 				m.tensors[x].last = max(m.tensors[x].last, idx)
@@ -332,6 +336,8 @@ type unaryOp struct {
 // graph spells hard-swish with a float16 constant.
 var hardSwishSixth float32 = 1.0 / 6
 
+func (u *unaryOp) cost() int64 { return int64(u.n) }
+
 func (u *unaryOp) run(it *Interpreter) { it.parallel(u, u.n, 4096) }
 
 func (u *unaryOp) runRange(it *Interpreter, _, lo, hi int) {
@@ -423,6 +429,8 @@ func strides4(d [4]int) [4]int {
 	return [4]int{d[1] * d[2] * d[3], d[2] * d[3], d[3], 1}
 }
 
+func (op *binaryOp) cost() int64 { return int64(op.n) }
+
 func (op *binaryOp) run(it *Interpreter) {
 	if op.same {
 		it.parallel(op, op.n, 4096)
@@ -500,6 +508,8 @@ func (op *binaryOp) apply(y, a, b []float32, sa, sb int) {
 // copyOp is RESHAPE (static shapes: the data is unchanged).
 type copyOp struct{ in, out int }
 
+func (c *copyOp) cost() int64 { return 1 }
+
 func (c *copyOp) run(it *Interpreter) { copy(it.data[c.out], it.data[c.in]) }
 
 // ---- pooling and reductions ----
@@ -531,6 +541,10 @@ func newPool(m *Model, isMax bool, x, y int, padding uint8, sw, sh, fw, fh int, 
 		return nil, err
 	}
 	return p, nil
+}
+
+func (p *poolOp) cost() int64 {
+	return int64(p.oh) * int64(p.ow) * (1 + int64(p.c)*int64(min(p.kh, p.h))*int64(min(p.kw, p.w)))
 }
 
 func (p *poolOp) run(it *Interpreter) { it.parallel(p, p.oh, 1) }
@@ -642,6 +656,10 @@ func newMean(m *Model, x, axesT, y int, keep bool) (*meanOp, error) {
 	return op, nil
 }
 
+func (op *meanOp) cost() int64 {
+	return int64(op.id[0]) * int64(op.id[1]) * int64(op.id[2]) * int64(op.id[3])
+}
+
 func (op *meanOp) run(it *Interpreter) {
 	in, out := it.data[op.in], it.data[op.out]
 	clear(out)
@@ -709,6 +727,10 @@ func newPad(m *Model, x, pT, y int) (*padOp, error) {
 	return op, nil
 }
 
+func (p *padOp) cost() int64 {
+	return int64(p.od[0]) * int64(p.od[1]) * int64(p.od[2]) * int64(p.od[3])
+}
+
 func (p *padOp) run(it *Interpreter) {
 	in, out := it.data[p.in], it.data[p.out]
 	clear(out)
@@ -768,6 +790,14 @@ func newConcat(m *Model, xs []int, y, axis int, act clamp) (*concatOp, error) {
 		return nil, fmt.Errorf("inputs sum to %d along axis %d, output has %d", sum, axis, ys[axis])
 	}
 	return op, nil
+}
+
+func (c *concatOp) cost() int64 {
+	n := int64(0)
+	for _, in := range c.inner {
+		n += int64(in)
+	}
+	return int64(c.outer) * (1 + n)
 }
 
 func (c *concatOp) run(it *Interpreter) {
@@ -845,6 +875,8 @@ func resizeAxis(in, out int, alignCorners, halfPixel bool) (i0, i1 []int, f []fl
 	}
 	return i0, i1, f
 }
+
+func (r *resizeOp) cost() int64 { return int64(r.oh) * int64(r.ow) * int64(r.c) }
 
 func (r *resizeOp) run(it *Interpreter) { it.parallel(r, r.oh, 1) }
 

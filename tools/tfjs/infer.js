@@ -13,35 +13,7 @@ const path = require('path');
 const tf = require('@tensorflow/tfjs');
 const wasm = require('@tensorflow/tfjs-backend-wasm');
 
-const modelsDir = path.join(__dirname, 'node_modules', '@vladmandic', 'human-models', 'models');
-
-// loadFromDisk builds an IOHandler that reads model.json and its weight files.
-function loadFromDisk(name) {
-  const jsonPath = path.join(modelsDir, name + '.json');
-  return {
-    load: async () => {
-      const json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
-      const weightSpecs = [];
-      const chunks = [];
-      for (const group of json.weightsManifest) {
-        weightSpecs.push(...group.weights);
-        for (const p of group.paths) chunks.push(fs.readFileSync(path.join(modelsDir, p)));
-      }
-      const all = Buffer.concat(chunks);
-      const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-      return {
-        modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        signature: json.signature,
-        userDefinedMetadata: json.userDefinedMetadata,
-        weightSpecs,
-        weightData,
-      };
-    },
-  };
-}
+const { loadFromDisk } = require('./io');
 
 async function main() {
   const [name, inputFile, h, w, c, outDir, runsArg] = process.argv.slice(2);

@@ -1,0 +1,88 @@
+package tflite
+
+// Implemented in gemm_amd64.s.
+
+//go:noescape
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+//go:noescape
+func xgetbv0() (eax, edx uint32)
+
+//go:noescape
+func gemm4x16AVX2(a0, a1, a2, a3, b *float32, k int, c *[64]float32)
+
+//go:noescape
+func gemm4x8AVX2(a0, a1, a2, a3, b *float32, k int, c *[64]float32)
+
+//go:noescape
+func gemm4x16StoreAVX2(a0, a1, a2, a3, b *float32, k int, o0, o1, o2, o3, bias *float32, lo, hi float32)
+
+//go:noescape
+func dwPixelAVX2(out, in, w, bias *float32, c8 int, taps *int, ntaps int, wStride int, lo, hi float32)
+
+// hasAVX2FMA reports whether the CPU and OS support AVX2 and FMA.
+func hasAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv0(); xcr0&6 != 6 { // XMM and YMM state enabled
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0
+}
+
+var useAVX2 = hasAVX2FMA()
+
+// micro computes the 4×width block c[r*16+j] = Σ_i a_r[i]·b[i*width+j]
+// (width 16 or 8) with the assembly kernels when the CPU allows.
+func micro(a0, a1, a2, a3, b []float32, width int, c *[64]float32) {
+	k := len(a0)
+	a1, a2, a3 = a1[:k], a2[:k], a3[:k] // the kernel reads k values of each row
+	b = b[:k*width]
+	if !useAVX2 || k == 0 {
+		microGeneric(a0, a1, a2, a3, b, width, c)
+		return
+	}
+	if width == 16 {
+		gemm4x16AVX2(&a0[0], &a1[0], &a2[0], &a3[0], &b[0], k, c)
+	} else {
+		gemm4x8AVX2(&a0[0], &a1[0], &a2[0], &a3[0], &b[0], k, c)
+	}
+}
+
+// micro16Store computes four full output rows of a 16-wide panel with bias
+// and clamp applied, when the assembly kernels are available.
+func micro16Store(a0, a1, a2, a3, b []float32, o0, o1, o2, o3, bias []float32, act clamp) bool {
+	k := len(a0)
+	if !useAVX2 || k == 0 {
+		return false
+	}
+	a1, a2, a3 = a1[:k], a2[:k], a3[:k]
+	b = b[:k*16]
+	o0, o1, o2, o3, bias = o0[:16], o1[:16], o2[:16], o3[:16], bias[:16]
+	gemm4x16StoreAVX2(&a0[0], &a1[0], &a2[0], &a3[0], &b[0], k, &o0[0], &o1[0], &o2[0], &o3[0], &bias[0], act.lo, act.hi)
+	return true
+}
+
+// dwPixel computes the first c8 channels (a multiple of 8) of one interior
+// depthwise output pixel: out[c] = clamp(bias[c] + Σ_t in[taps[t]+c]·w[t*stride+c]).
+// taps are element offsets into in; every in[taps[t]+c] and w[t*stride+c]
+// must be in range (the caller guarantees it for interior pixels).
+func dwPixel(out, in, w, bias []float32, c8 int, tapsBytes []int, maxTap, stride int, act clamp) bool {
+	if !useAVX2 || c8 == 0 {
+		return false
+	}
+	nt := len(tapsBytes)
+	_ = in[maxTap+c8-1]
+	_ = w[(nt-1)*stride+c8-1]
+	out, bias = out[:c8], bias[:c8]
+	dwPixelAVX2(&out[0], &in[0], &w[0], &bias[0], c8, &tapsBytes[0], nt, stride*4, act.lo, act.hi)
+	return true
+}

@@ -1,0 +1,18 @@
+//go:build !amd64
+
+package tflite
+
+var useAVX2 = false
+
+func micro(a0, a1, a2, a3, b []float32, width int, c *[64]float32) {
+	k := len(a0)
+	microGeneric(a0, a1[:k], a2[:k], a3[:k], b[:k*width], width, c)
+}
+
+func micro16Store(a0, a1, a2, a3, b []float32, o0, o1, o2, o3, bias []float32, act clamp) bool {
+	return false
+}
+
+func dwPixel(out, in, w, bias []float32, c8 int, tapsBytes []int, maxTap, stride int, act clamp) bool {
+	return false
+}
