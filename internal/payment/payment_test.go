@@ -67,12 +67,14 @@ type env struct {
 
 // newEnv mounts the simulator under /_sim/wechat (behind StripPrefix, as the
 // web app does) and our notify handler at /pay/notify on one test server.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvClock(t, nil) }
+
+func newEnvClock(t *testing.T, now func() time.Time) *env {
 	t.Helper()
 	pk, mk := keys(t)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	sim, err := wechatfake.New(wechatfake.Options{PlatformKey: pk, MerchantKey: mk, RefundDelay: -1, Log: log})
+	sim, err := wechatfake.New(wechatfake.Options{PlatformKey: pk, MerchantKey: mk, RefundDelay: -1, Log: log, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,5 +502,25 @@ func TestConfigMasksSecrets(t *testing.T) {
 	prod.BaseURL = ""
 	if err := prod.Validate(); err == nil || !errors.Is(err, err) || !strings.Contains(err.Error(), "https") {
 		t.Fatalf("production http notify URL accepted: %v", err)
+	}
+}
+
+// The app may run the simulator on a fake business clock; signatures must
+// still carry wall-clock timestamps the SDK accepts.
+func TestSimulatorOnFakeClock(t *testing.T) {
+	fixed := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	e := newEnvClock(t, func() time.Time { return fixed })
+	e.order(t, "XXCLOCK0001", 500, fixed)
+	pp := e.prepay(t, "XXCLOCK0001", 500)
+	if _, err := e.sim.Pay(pp.PrepayID, wechatfake.NotifyMode{}); err != nil {
+		t.Fatal(err)
+	}
+	ds := e.sim.WaitDeliveries(1, 5*time.Second)
+	if len(ds) != 1 || ds[0].Status != 204 {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	tx, err := e.client.Query(context.Background(), "XXCLOCK0001")
+	if err != nil || !tx.SuccessTime.Equal(fixed) {
+		t.Fatalf("query = %+v, %v; success time should follow the simulator clock", tx, err)
 	}
 }

@@ -112,7 +112,7 @@ func (s *Sim) buildNotification(id, event, original, summary string, resource ma
 			"ciphertext": ct, "associated_data": original, "nonce": nonce},
 	}
 	body, _ := json.Marshal(env)
-	ts := now.Unix()
+	ts := time.Now().Unix() // wall clock: the receiver's SDK checks it against time.Now
 	if forge == ForgeStale {
 		ts -= 600
 	}

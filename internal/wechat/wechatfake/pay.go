@@ -53,7 +53,9 @@ func (s *Sim) signedJSON(w http.ResponseWriter, status int, v any) {
 	if v != nil {
 		body, _ = json.Marshal(v)
 	}
-	ts := strconv.FormatInt(s.now().Unix(), 10)
+	// Signature timestamps are wall-clock time: the SDK checks them against
+	// time.Now, whatever clock the simulator's business logic runs on.
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	nonce := randHex(16)
 	sig, _ := signRSA(s.opts.PlatformKey, ts+"\n"+nonce+"\n"+string(body)+"\n")
 	h := w.Header()
@@ -118,7 +120,7 @@ func (s *Sim) authenticate(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		return nil, false
 	}
 	ts, err := strconv.ParseInt(f["timestamp"], 10, 64)
-	if err != nil || absDur(s.now().Sub(time.Unix(ts, 0))) >= 5*time.Minute {
+	if err != nil || absDur(time.Since(time.Unix(ts, 0))) >= 5*time.Minute {
 		s.payErr(w, http.StatusUnauthorized, "SIGN_ERROR", "时间戳过期或格式错误")
 		return nil, false
 	}

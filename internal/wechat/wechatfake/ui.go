@@ -229,7 +229,7 @@ func (s *Sim) checkPaySign(p map[string]string) (*order, string, string) {
 		return nil, "", "支付验证签名失败"
 	}
 	ts, err := strconv.ParseInt(p["timeStamp"], 10, 64)
-	if err != nil || absDur(s.now().Sub(time.Unix(ts, 0))) > 2*time.Hour {
+	if err != nil || absDur(time.Since(time.Unix(ts, 0))) > 2*time.Hour { // signed by the SDK with time.Now
 		return nil, "", "timeStamp 无效"
 	}
 	prepayID, ok := strings.CutPrefix(p["package"], "prepay_id=")

@@ -92,6 +92,13 @@ func (s *Sim) IssueLoginCode(user string) string {
 func (s *Sim) issueCode(appid, user, scope string, snapshot bool) string {
 	code := randAlnum(32)
 	s.mu.Lock()
+	if len(s.codes) > 1000 { // drop expired and used codes so a long dev session stays small
+		for k, c := range s.codes {
+			if c.used || s.now().After(c.expires) {
+				delete(s.codes, k)
+			}
+		}
+	}
 	s.codes[code] = &loginCode{appid: appid, user: user, scope: scope, snapshot: snapshot, expires: s.now().Add(5 * time.Minute)}
 	s.mu.Unlock()
 	return code
