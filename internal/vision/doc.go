@@ -1,4 +1,103 @@
 // Package vision finds faces, the 468-point face mesh, head pose, eye and mouth
 // openness, the person mask, the head top and the shoulders in a photo, in pure Go,
-// with MediaPipe's models run by internal/tflite. See analysis.go for the result type.
+// with MediaPipe's models (Apache-2.0) run by internal/tflite. See analysis.go for
+// the result type (the contract with internal/photo and the consoles).
+//
+// # Use
+//
+//	an, err := vision.New(vision.Options{ModelsDir: "models"}) // once per process
+//	img, err := vision.DecodeFile("photo.jpg")                  // EXIF orientation applied
+//	res, err := an.Analyze(ctx, img, vision.AnalyzeOptions{Mask: true})
+//
+// New verifies each model file against its pinned sha256 (ModelSHA256); a missing
+// or different file gives an error wrapping ErrModels that says to run
+// scripts/fetch-models.sh (or make models). Analyze is safe for concurrent use:
+// each network has a pool of interpreters (Options.Concurrency analyses at a time,
+// Options.Threads goroutines per network invocation). DecodeFile/Decode are a
+// minimal JPEG/PNG ingest with an EXIF Orientation reader (ExifOrientation) and
+// ApplyOrientation; internal/photo has the full ingest.
+//
+// # Coordinates and units
+//
+// All positions are pixels of the analysed (upright) image, origin top-left, x to
+// the right, y down; (0.5, 0.5) is the centre of the top-left pixel. "Right" and
+// "left" are the subject's own: the subject's right eye is on the image's left.
+// Angles are degrees. Ratios are dimensionless.
+//
+// # Faces
+//
+// The BlazeFace short-range detector (128² input, letterboxed, [-1,1]) runs once on
+// the whole image; it sees faces down to about a fifth of the long side. Unless
+// AnalyzeOptions.FastFaces is set, it runs again on overlapping square tiles (half a
+// tile of overlap) whose side lets the smallest sought face fill 24 of the 128 input
+// pixels; the smallest sought face is the larger of 7% of the image's long side and
+// half the largest face of the first pass (so a typical ID portrait needs no or few
+// tiles, while group photos are scanned finely). Detections cut by a tile border are
+// dropped, the rest are merged with MediaPipe's weighted non-maximum suppression
+// (IoU 0.3) in image coordinates, and boxes lying mostly inside a better one are
+// dropped. Every candidate is then confirmed by a face-mesh pass on its ROI: it
+// counts as a face only when the mesh's face-presence probability is ≥ 0.25 (this
+// rejects logos, patterns and the backs of heads, which the detector alone accepts
+// with scores up to 0.85). Face.Box is the detector's square face box, Face.Score
+// its confidence (0..1), Face.Keypoints its 6 coarse points (Key* order). Faces are
+// sorted by box area; Faces[0] is the main face.
+//
+// # Mesh and derived quantities (FaceDetail)
+//
+// The mesh network (192² input, [0,1]) runs on a square ROI 1.5× the face box,
+// rotated so that the eyes are level (MediaPipe's convention), then a second time on
+// the ROI derived from the first mesh (bounding box of the 468 points, rotation from
+// eye corners 33→263); AnalyzeOptions.SinglePassMesh skips the second pass.
+//   - Mesh: 468 points (X, Y image pixels; Z relative depth in the same pixel scale,
+//     smaller = closer to the camera). MeshScore: face-presence probability 0..1.
+//   - Pose: yaw, pitch, roll in degrees from a weighted 3-D similarity fit (Horn's
+//     closed form; weights from MediaPipe's Procrustes landmark basis) of the
+//     canonical face model (geometry_pipeline_metadata_landmarks.binarypb, parsed
+//     with a minimal protobuf reader) to the mesh; the rotation is decomposed as
+//     Ry(yaw)·Rx(pitch)·Rz(roll) in a viewer frame (x right, y up, z to the camera).
+//     Yaw > 0: face turned towards the image's right; pitch > 0: chin up; roll > 0:
+//     head tilted clockwise in the image. The canonical model is tilted chin-down by
+//     8° (frontalPitch) before fitting: fitted as is, real frontal portraits read
+//     −8° median pitch. On the 17 frontal dev portraits the result is |yaw| ≤ 9°,
+//     |roll| ≤ 6.3°, pitch −8.5…+10° (mean ≈ 0): about ±8° is the natural spread of
+//     head carriage and facial proportions, so thresholds should allow it.
+//   - RightEyeOpen, LeftEyeOpen: eye aspect ratio, 2-D lid gap over corner distance
+//     (159–145 / 33–133 and 386–374 / 362–263): ≈0.25–0.45 open, < 0.12 closed.
+//   - MouthOpen: mouth aspect ratio, inner-lip gap over corner distance
+//     (13–14 / 78–308): ≈0–0.06 closed, > 0.15 clearly open (teeth smile ≈ 0.23).
+//   - EyeCenterRight/Left: mean of the 16 eye-contour points of each eye; EyeLine:
+//     the mean of their y.
+//   - FaceWidth: distance of cheek points 234 and 454 (image plane).
+//   - Chin: point 152 (bottom of the chin); Hairline: point 10 (top of the forehead,
+//     not the top of the head).
+//
+// # Person mask, head top, shoulders
+//
+// With AnalyzeOptions.Mask, the selfie segmentation network runs on the whole image
+// stretched to 256² (as MediaPipe feeds it) concurrently with detection and mesh.
+// Its probability map is upsampled bilinearly to a working resolution (the image,
+// or its largest 2×2-box pyramid level ≤ 1 MP) and refined with a guided filter (He
+// et al. 2010; guide = luminance, window radius ≈ 2 network pixels, ε = 1e-3, box
+// means by running sums); for larger images the filter's linear coefficients are
+// upsampled and applied to the full-resolution luminance (fast guided filter), so
+// hair and shoulder edges follow the image. Mask is 0..255 at full resolution
+// (≥ 128 counts as person). AnalyzeOptions.NoRefine keeps the plain upsampling.
+//   - HeadTop: for each column within ±¼ face width of the face's midline, walk up
+//     from the eye line while the mask stays ≥ 0.5; the head top is the row reached
+//     by the highest fifth of those columns (sub-pixel at the 0.5 crossing), at the
+//     midline's x. HeadTopCut: that row is the image's top row (HeadTopFound false).
+//   - Shoulders: on the silhouette run containing the neck, scanning down from the
+//     chin for two eye-to-chin distances, the first row where the run's outer edge
+//     reaches 0.8 face widths (less if the image is narrower, ≥ 0.55) from the chin's
+//     column, on each side; Left is the subject's left (image right). Confidence 1
+//     when both sides are found, lower when their heights differ by more than a fifth
+//     of the eye-to-chin distance or they are found near the end of the search.
+//     Source is "mask".
+//
+// # Timings
+//
+// Analysis.Timings holds milliseconds per stage: prepare (pixel conversion),
+// detect (all detector passes), mesh (candidate confirmation and the main face's
+// mesh), mask (segmentation network), refine (upsampling and guided filter), total
+// (wall time). Mask and refine run concurrently with detect and mesh.
 package vision

@@ -57,14 +57,18 @@ func headTop(m *Mask, d *FaceDetail) (top Point, found, cut bool) {
 }
 
 // shoulderReach is how far from the neck, in face widths (cheek to cheek), the
-// shoulder points are taken on the silhouette.
-const shoulderReach = 1.0
+// shoulder points are taken on the silhouette; when the image is narrower the reach
+// shrinks to what fits, down to shoulderMinReach.
+const (
+	shoulderReach    = 0.8
+	shoulderMinReach = 0.55
+)
 
 // shoulders finds the two shoulder points on the mask silhouette below the chin.
 // Scanning rows from the chin down to 2 eye-to-chin distances below it, it follows
 // the silhouette run that contains the neck (the chin's column) and, for each side,
 // takes the first row where that run's outer edge reaches shoulderReach face widths
-// from the chin's column: the shoulder points lie on the shoulder slope at the same
+// from the chin's column (less if the image is narrower, see shoulderMinReach): the shoulder points lie on the shoulder slope at the same
 // lateral distance on both sides, so their height difference measures the shoulder
 // tilt even when the shoulders leave the frame further out. Confidence is 1 when
 // both sides are found well inside the window, reduced when their heights differ by
@@ -85,12 +89,12 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 	if cx < 0 || cx >= m.W || yEnd <= yStart {
 		return s
 	}
-	reach := shoulderReach * d.FaceWidth
-	xr := float64(cx) - reach // target on the image left (subject's right)
-	xl := float64(cx) + reach
-	if xr < 0 || xl > float64(m.W-1) {
+	reach := math.Min(shoulderReach*d.FaceWidth, math.Min(float64(cx-1), float64(m.W-2-cx)))
+	if reach < shoulderMinReach*d.FaceWidth {
 		return s
 	}
+	xr := float64(cx) - reach // target on the image left (subject's right)
+	xl := float64(cx) + reach
 	var foundR, foundL bool
 	for y := yStart; y <= yEnd && !(foundR && foundL); y++ {
 		row := m.Pix[y*m.W : (y+1)*m.W]

@@ -474,10 +474,10 @@ func TestHeadTopAndShoulders(t *testing.T) {
 	if !s.Found || s.Confidence < 0.5 || s.Source != "mask" {
 		t.Fatalf("shoulders %+v", s)
 	}
-	// One face width (110) from the chin's column: x = 200 ± 110, on the slope where
-	// half-width 0.4·80 + 4·(y-250) = 110 → y = 269.5.
-	if math.Abs(s.Left.X-310) > 1 || math.Abs(s.Right.X-90) > 1 || math.Abs(s.Left.Y-269.5) > 1.5 || math.Abs(s.Right.Y-269.5) > 1.5 {
-		t.Errorf("shoulders at %+v / %+v, want (310,269.5)/(90,269.5)", s.Left, s.Right)
+	// 0.8 face width (88) from the chin's column: x = 200 ± 88, on the slope where
+	// half-width 0.4·80 + 4·(y-250) = 88 → y = 264.
+	if math.Abs(s.Left.X-288) > 1 || math.Abs(s.Right.X-112) > 1 || math.Abs(s.Left.Y-264) > 1.5 || math.Abs(s.Right.Y-264) > 1.5 {
+		t.Errorf("shoulders at %+v / %+v, want (288,264)/(112,264)", s.Left, s.Right)
 	}
 	// Head cut by the top edge.
 	m2 := syntheticPerson(400, 400, -30, 220, 200, 250)

@@ -1,0 +1,335 @@
+package vision
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// Behavioural tests on real photos: the registry fixtures (.cache/fixtures, always
+// present under make test) and the shared dev portraits (skipped when absent).
+// Each photo is analysed once per option set and shared across subtests.
+
+var (
+	analyzerOnce sync.Once
+	analyzerVal  *Analyzer
+	analyzerErr  error
+
+	resultsMu sync.Mutex
+	results   = map[string]*Analysis{}
+)
+
+func testAnalyzer(t *testing.T) *Analyzer {
+	t.Helper()
+	analyzerOnce.Do(func() {
+		analyzerVal, analyzerErr = New(Options{ModelsDir: modelsDir(t)})
+	})
+	if analyzerErr != nil {
+		t.Fatalf("load models: %v", analyzerErr)
+	}
+	return analyzerVal
+}
+
+func fixturesDir(t *testing.T) string {
+	return filepath.Join(repoRoot(t), ".cache", "fixtures")
+}
+
+// portraitsDir returns the shared dev photos folder or skips the test.
+func portraitsDir(t *testing.T) string {
+	t.Helper()
+	d := filepath.Join(repoRoot(t), "..", "shared", "testdata", "portraits")
+	if _, err := os.Stat(filepath.Join(d, "MANIFEST.tsv")); err != nil {
+		t.Skipf("shared dev portraits not available at %s", d)
+	}
+	return d
+}
+
+// analyse returns the (cached) analysis of a photo. full selects the default
+// thorough face search and the mask; otherwise the fast single-pass detector, no mask.
+func analyse(t *testing.T, path string, full bool) *Analysis {
+	t.Helper()
+	key := path
+	if full {
+		key += "#full"
+	}
+	resultsMu.Lock()
+	defer resultsMu.Unlock()
+	if a, ok := results[key]; ok {
+		return a
+	}
+	img, err := DecodeFile(path)
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	a, err := testAnalyzer(t).Analyze(context.Background(), img, AnalyzeOptions{Mask: full, FastFaces: !full})
+	if err != nil {
+		t.Fatalf("analyze %s: %v", path, err)
+	}
+	results[key] = a
+	return a
+}
+
+func TestFixtureFaceCounts(t *testing.T) {
+	dir := fixturesDir(t)
+	tests := []struct {
+		file string
+		want int
+	}{
+		{"pigo_sample.jpg", 1},
+		{"faceapi_sample1.jpg", 3},
+		{"faceapi_sample3.jpg", 3},
+		{"faceapi_sample4.jpg", 4},
+		{"faceapi_sample5.jpg", 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			a := analyse(t, filepath.Join(dir, tc.file), true)
+			if len(a.Faces) != tc.want {
+				t.Errorf("%d faces, want %d: %+v", len(a.Faces), tc.want, a.Faces)
+			}
+			if a.Main == nil || len(a.Main.Mesh) != meshPoints || a.Main.MeshScore < meshMinFace {
+				t.Fatalf("no main face mesh")
+			}
+			// The main face is the largest one.
+			for _, f := range a.Faces[1:] {
+				if f.Box.W*f.Box.H > a.Faces[0].Box.W*a.Faces[0].Box.H {
+					t.Errorf("face %+v larger than the main face %+v", f.Box, a.Faces[0].Box)
+				}
+			}
+		})
+	}
+}
+
+func TestFixturePigoSample(t *testing.T) {
+	a := analyse(t, filepath.Join(fixturesDir(t), "pigo_sample.jpg"), true)
+	if a.Width != 320 || a.Height != 400 || a.Main == nil {
+		t.Fatalf("analysis %d×%d main %v", a.Width, a.Height, a.Main != nil)
+	}
+	d := a.Main
+	p := d.Pose
+	if math.Abs(p.Yaw) > 6 || math.Abs(p.Pitch) > 6 || math.Abs(p.Roll) > 6 {
+		t.Errorf("frontal face pose %+v", p)
+	}
+	if d.RightEyeOpen < 0.2 || d.LeftEyeOpen < 0.2 || d.MouthOpen > 0.08 {
+		t.Errorf("eyes %.2f/%.2f mouth %.2f: want open eyes, closed mouth", d.RightEyeOpen, d.LeftEyeOpen, d.MouthOpen)
+	}
+	// Geometry: the subject's right eye is on the image left; hairline above the eyes
+	// above the chin; the face box contains both eye centres.
+	if !(d.EyeCenterRight.X < d.EyeCenterLeft.X && d.Hairline.Y < d.EyeLine && d.EyeLine < d.Chin.Y) {
+		t.Errorf("layout: eyes %v %v line %.1f hairline %v chin %v", d.EyeCenterRight, d.EyeCenterLeft, d.EyeLine, d.Hairline, d.Chin)
+	}
+	b := d.Face.Box
+	for _, e := range []Point{d.EyeCenterRight, d.EyeCenterLeft} {
+		if e.X < b.X || e.X > b.X+b.W || e.Y < b.Y || e.Y > b.Y+b.H {
+			t.Errorf("eye %v outside face box %+v", e, b)
+		}
+	}
+	if d.FaceWidth < 0.6*b.W || d.FaceWidth > 1.3*b.W {
+		t.Errorf("face width %.0f vs box %.0f", d.FaceWidth, b.W)
+	}
+	// Mask: person in the middle, white background in the top corners; head top
+	// between the image top and the hairline; shoulders below the chin.
+	m := a.Mask
+	if m == nil || m.W != 320 || m.H != 400 {
+		t.Fatalf("mask %+v", m)
+	}
+	if m.At(160, 250) < 0.9 || m.At(5, 5) > 0.1 || m.At(314, 5) > 0.1 {
+		t.Errorf("mask centre %.2f corners %.2f %.2f", m.At(160, 250), m.At(5, 5), m.At(314, 5))
+	}
+	if !a.HeadTopFound || a.HeadTopCut || a.HeadTop.Y <= 0 || a.HeadTop.Y >= d.Hairline.Y-10 {
+		t.Errorf("head top %+v found %v cut %v (hairline y %.0f)", a.HeadTop, a.HeadTopFound, a.HeadTopCut, d.Hairline.Y)
+	}
+	if s := a.Shoulders; !s.Found || s.Left.Y <= d.Chin.Y || s.Right.Y <= d.Chin.Y || s.Left.X <= s.Right.X {
+		t.Errorf("shoulders %+v (chin y %.0f)", s, d.Chin.Y)
+	}
+	for _, k := range []string{"detect", "mesh", "mask", "refine", "total"} {
+		if a.Timings[k] <= 0 {
+			t.Errorf("timing %q missing", k)
+		}
+	}
+}
+
+func TestPortraitFaceCounts(t *testing.T) {
+	dir := portraitsDir(t)
+	tests := []struct {
+		file string
+		want int
+	}{
+		{"facenet_multiface.jpg", 6},
+		{"faceapi_sample6.jpg", 4},
+		{"openface_longoria-cooper.jpg", 2},
+		{"faceapi_sample2.jpg", 3},
+		{"rembg_girl-2.jpg", 0},
+		{"hivision_test4.jpg", 1},
+		{"facenet_kate_siegel.jpg", 1},
+		{"facenet_shea_whigham.jpg", 1},
+		{"mtcnn_ivan.jpg", 1},
+		{"rembg_girl-1.jpg", 1},
+		{"u2net_man5.jpg", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			a := analyse(t, filepath.Join(dir, tc.file), true)
+			if len(a.Faces) != tc.want {
+				t.Errorf("%d faces, want %d: %+v", len(a.Faces), tc.want, a.Faces)
+			}
+			if (a.Main != nil) != (tc.want > 0) {
+				t.Errorf("main face present %v, want %v", a.Main != nil, tc.want > 0)
+			}
+		})
+	}
+}
+
+// Frontal portraits of the dev set (manifest: frontal, eyes open, mouth closed).
+var frontalPhotos = []string{
+	"pigo_sample.jpg", "hivision_test3.jpg", "hivision_test4.jpg", "u2net_img_1594.png",
+	"u2net_img_1695.png", "u2net_img_1771.png", "u2net_man.jpg", "u2net_man2.jpg",
+	"facenet_paul_rudd.jpg", "facenet_kate_siegel.jpg", "openface_adams.jpg", "openface_carell.jpg",
+	"openface_lennon-1.jpg", "openface_lennon-2.jpg", "gocv_face.jpg", "u2net_kid3_exif6.jpg",
+	"u2net_man4_exif8.jpg",
+}
+
+func TestPortraitFrontalPose(t *testing.T) {
+	dir := portraitsDir(t)
+	var pitches []float64
+	for _, f := range frontalPhotos {
+		t.Run(f, func(t *testing.T) {
+			a := analyse(t, filepath.Join(dir, f), false)
+			if a.Main == nil {
+				t.Fatal("no face")
+			}
+			p := a.Main.Pose
+			t.Logf("yaw %+.1f pitch %+.1f roll %+.1f", p.Yaw, p.Pitch, p.Roll)
+			pitches = append(pitches, p.Pitch)
+			if math.Abs(p.Yaw) > 10 || math.Abs(p.Pitch) > 12 || math.Abs(p.Roll) > 8 {
+				t.Errorf("frontal face: pose %+v", p)
+			}
+			d := a.Main
+			if d.RightEyeOpen < 0.18 || d.LeftEyeOpen < 0.18 {
+				t.Errorf("open eyes read as %.2f/%.2f", d.RightEyeOpen, d.LeftEyeOpen)
+			}
+			if d.MouthOpen > 0.1 {
+				t.Errorf("closed mouth read as %.2f", d.MouthOpen)
+			}
+		})
+	}
+	// No constant pitch bias: the frontal set's mean pitch is near zero.
+	if len(pitches) == len(frontalPhotos) {
+		var s float64
+		for _, p := range pitches {
+			s += p
+		}
+		if mean := s / float64(len(pitches)); math.Abs(mean) > 3 {
+			t.Errorf("mean frontal pitch %.1f°, want |mean| ≤ 3°", mean)
+		}
+	}
+}
+
+func TestPortraitTurnedPose(t *testing.T) {
+	dir := portraitsDir(t)
+	tests := []struct {
+		file  string
+		check func(p Pose) bool
+		want  string
+	}{
+		{"rembg_girl-3.jpg", func(p Pose) bool { return math.Abs(p.Yaw) >= 20 }, "|yaw| ≥ 20 (looking over the shoulder)"},
+		{"u2net_guliNazha3.jpg", func(p Pose) bool { return p.Roll >= 15 && p.Pitch >= 12 }, "roll ≥ 15, pitch ≥ 12 (head tilted back and sideways)"},
+		{"u2net_kid1.jpg", func(p Pose) bool { return math.Abs(p.Roll) >= 8 && math.Abs(p.Pitch) >= 10 }, "|roll| ≥ 8, |pitch| ≥ 10 (head tilted, chin on arms)"},
+		{"u2net_kid2.jpg", func(p Pose) bool { return math.Abs(p.Roll) >= 8 }, "|roll| ≥ 8 (three-quarter, tilted)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			a := analyse(t, filepath.Join(dir, tc.file), false)
+			if a.Main == nil {
+				t.Fatal("no face")
+			}
+			p := a.Main.Pose
+			t.Logf("yaw %+.1f pitch %+.1f roll %+.1f", p.Yaw, p.Pitch, p.Roll)
+			if !tc.check(p) {
+				t.Errorf("pose %+v, want %s", p, tc.want)
+			}
+		})
+	}
+}
+
+func TestPortraitMouthOpen(t *testing.T) {
+	dir := portraitsDir(t)
+	mar := func(f string) float64 {
+		a := analyse(t, filepath.Join(dir, f), false)
+		if a.Main == nil {
+			t.Fatalf("%s: no face", f)
+		}
+		return a.Main.MouthOpen
+	}
+	closed := 0.0
+	for _, f := range []string{"pigo_sample.jpg", "u2net_man.jpg", "u2net_img_1695.png", "u2net_img_1771.png", "openface_lennon-2.jpg"} {
+		closed = math.Max(closed, mar(f))
+	}
+	for _, f := range []string{"u2net_img_1616.png", "u2net_img_1585.png"} {
+		if m := mar(f); m <= closed+0.02 {
+			t.Errorf("%s: open mouth MAR %.3f not above the closed ones (max %.3f)", f, m, closed)
+		}
+	}
+	if m := mar("u2net_img_1616.png"); m < 0.15 {
+		t.Errorf("teeth smile MAR %.3f, want ≥ 0.15", m)
+	}
+}
+
+func TestPortraitExifUpright(t *testing.T) {
+	dir := portraitsDir(t)
+	tests := []struct {
+		file string
+		w, h int
+	}{
+		{"u2net_kid3_exif6.jpg", 1024, 1024},
+		{"u2net_man4_exif8.jpg", 600, 900},
+		{"openface_clapton-1_exif3.jpg", 624, 420},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			a := analyse(t, filepath.Join(dir, tc.file), false)
+			if a.Width != tc.w || a.Height != tc.h {
+				t.Errorf("size %d×%d, want %d×%d", a.Width, a.Height, tc.w, tc.h)
+			}
+			if len(a.Faces) != 1 || a.Main == nil {
+				t.Fatalf("%d faces", len(a.Faces))
+			}
+			d := a.Main
+			// Upright: eyes level and above the chin, right eye on the image left.
+			if math.Abs(d.Pose.Roll) > 10 || d.EyeLine >= d.Chin.Y || d.EyeCenterRight.X >= d.EyeCenterLeft.X {
+				t.Errorf("not upright: roll %.1f eye line %.0f chin %.0f", d.Pose.Roll, d.EyeLine, d.Chin.Y)
+			}
+		})
+	}
+}
+
+func TestPortraitHeadTop(t *testing.T) {
+	dir := portraitsDir(t)
+	tests := []struct {
+		file string
+		cut  bool
+	}{
+		{"u2net_man.jpg", false},
+		{"hivision_test3.jpg", false},
+		{"facenet_paul_rudd.jpg", true},
+		{"openface_lennon-1.jpg", true},
+		{"u2net_guliNazha3.jpg", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			a := analyse(t, filepath.Join(dir, tc.file), true)
+			if a.Main == nil || a.Mask == nil {
+				t.Fatal("no face or mask")
+			}
+			if a.HeadTopCut != tc.cut || a.HeadTopFound == tc.cut {
+				t.Errorf("head top %+v found %v cut %v, want cut %v", a.HeadTop, a.HeadTopFound, a.HeadTopCut, tc.cut)
+			}
+			if a.HeadTopFound && (a.HeadTop.Y >= a.Main.Hairline.Y || a.HeadTop.Y < 1) {
+				t.Errorf("head top y %.1f not above the hairline %.1f", a.HeadTop.Y, a.Main.Hairline.Y)
+			}
+		})
+	}
+}
