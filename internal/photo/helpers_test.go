@@ -59,6 +59,8 @@ func devPhoto(t testing.TB, name string) []byte {
 	return b
 }
 
+func readDev(name string) ([]byte, error) { return os.ReadFile(filepath.Join(devDir, name)) }
+
 func encodeJPEGTest(t testing.TB, img image.Image, q int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
