@@ -595,3 +595,30 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestExpf(t *testing.T) {
+	for x := float32(-87); x <= 88; x += 0.37 {
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		if math.Abs(got-want) > 4e-7*want {
+			t.Fatalf("expf(%v) = %v, want %v (rel err %.2g)", x, got, want, math.Abs(got-want)/want)
+		}
+	}
+	if expf(-100) != 0 || !math.IsInf(float64(expf(100)), 1) || expf(0) != 1 {
+		t.Errorf("expf limits: %v %v %v", expf(-100), expf(100), expf(0))
+	}
+}
+
+func TestTrailingPeriod(t *testing.T) {
+	out := [4]int{1, 4, 5, 6}
+	for _, tc := range []struct {
+		s    [4]int
+		want int
+	}{
+		{[4]int{1, 1, 1, 6}, 6}, {[4]int{1, 1, 5, 6}, 30}, {[4]int{1, 1, 1, 1}, 1},
+		{[4]int{1, 4, 1, 6}, 0}, {[4]int{1, 1, 5, 1}, 0}, {[4]int{1, 4, 5, 6}, 120},
+	} {
+		if got := trailingPeriod(tc.s, out); got != tc.want {
+			t.Errorf("trailingPeriod(%v) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}

@@ -368,8 +368,35 @@ func (u *unaryOp) runRange(it *Interpreter, _, lo, hi int) {
 	}
 }
 
-func sigmoid(v float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(v))))
+func sigmoid(v float32) float32 { return 1 / (1 + expf(-v)) }
+
+// expf is a float32 exp with a relative error of about 2e-7 (Cody-Waite
+// range reduction and a degree-6 polynomial), saturating outside ±88.
+func expf(x float32) float32 {
+	if x > 88.7 {
+		return float32(math.Inf(1))
+	}
+	if x < -87.3 {
+		return 0
+	}
+	if x != x {
+		return x
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi - n*ln2lo
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
 // binaryOp is ADD, MUL or PRELU with NumPy-style broadcasting over up to 4
@@ -382,6 +409,24 @@ type binaryOp struct {
 	n         int
 	od        [4]int // output dims
 	as, bs    [4]int // element strides of a and b (0 where broadcast)
+	// Periodic broadcasting: a has the output shape and b repeats every
+	// bPeriod elements (or the other way round with aPeriod); 0 if not.
+	bPeriod, aPeriod int
+}
+
+// trailingPeriod returns the element count of s if s is ones followed by the
+// trailing dimensions of out (so it repeats along the leading ones), else 0.
+func trailingPeriod(s, out [4]int) int {
+	i := 0
+	for i < 4 && s[i] == 1 {
+		i++
+	}
+	for j := i; j < 4; j++ {
+		if s[j] != out[j] {
+			return 0
+		}
+	}
+	return s[0] * s[1] * s[2] * s[3]
 }
 
 func newBinary(m *Model, kind int32, a, b, out int, act clamp) (*binaryOp, error) {
@@ -407,6 +452,22 @@ func newBinary(m *Model, kind int32, a, b, out int, act clamp) (*binaryOp, error
 		op.od[i] = d
 	}
 	op.same = pa == pb
+	// b (or a) repeating with a period: its shape equals the trailing
+	// dimensions of the output after leading ones (e.g. PRELU alpha [1,1,C]
+	// or a per-channel scale [1,1,1,C]).
+	op.bPeriod = trailingPeriod(pb, op.od)
+	if op.bPeriod == 0 || op.bPeriod == op.n {
+		op.bPeriod = 0
+		if pb == op.od {
+			op.aPeriod = trailingPeriod(pa, op.od)
+			if op.aPeriod == op.n {
+				op.aPeriod = 0
+			}
+		}
+	}
+	if pa != op.od {
+		op.bPeriod = 0
+	}
 	op.as, op.bs = strides4(pa), strides4(pb)
 	for i := 0; i < 4; i++ {
 		if pa[i] == 1 {
@@ -432,6 +493,10 @@ func strides4(d [4]int) [4]int {
 func (op *binaryOp) cost() int64 { return int64(op.n) }
 
 func (op *binaryOp) run(it *Interpreter) {
+	if p := op.bPeriod + op.aPeriod; p > 0 {
+		it.parallel(op, op.n/p, max(1, 4096/p))
+		return
+	}
 	if op.same {
 		it.parallel(op, op.n, 4096)
 		return
@@ -441,6 +506,18 @@ func (op *binaryOp) run(it *Interpreter) {
 
 func (op *binaryOp) runRange(it *Interpreter, _, lo, hi int) {
 	a, b, y := it.data[op.a], it.data[op.b], it.data[op.out]
+	if p := op.bPeriod; p > 0 {
+		for r := lo; r < hi; r++ {
+			op.apply(y[r*p:(r+1)*p], a[r*p:(r+1)*p], b[:p], 1, 1)
+		}
+		return
+	}
+	if p := op.aPeriod; p > 0 {
+		for r := lo; r < hi; r++ {
+			op.apply(y[r*p:(r+1)*p], a[:p], b[r*p:(r+1)*p], 1, 1)
+		}
+		return
+	}
 	if op.same {
 		op.apply(y[lo:hi], a[lo:hi], b[lo:hi], 1, 1)
 		return
@@ -465,44 +542,46 @@ func (op *binaryOp) runRange(it *Interpreter, _, lo, hi int) {
 // or a single broadcast value (stride 0).
 func (op *binaryOp) apply(y, a, b []float32, sa, sb int) {
 	n := len(y)
-	switch {
-	case sa == 1 && sb == 1:
+	lo, hi := op.act.lo, op.act.hi
+	if sa == 1 && sb == 1 {
 		a, b = a[:n], b[:n]
+		switch {
+		case op.kind == opAdd && op.act == noClamp:
+			for i, v := range a {
+				y[i] = v + b[i]
+			}
+		case op.kind == opAdd:
+			for i, v := range a {
+				y[i] = min(max(v+b[i], lo), hi)
+			}
+		case op.kind == opMul && op.act == noClamp:
+			for i, v := range a {
+				y[i] = v * b[i]
+			}
+		case op.kind == opMul:
+			for i, v := range a {
+				y[i] = min(max(v*b[i], lo), hi)
+			}
+		case op.kind == opPrelu:
+			for i, v := range a {
+				y[i] = max(v, 0) + b[i]*min(v, 0)
+			}
+		}
+		return
+	}
+	for i := range y {
+		va, vb := a[i*sa], b[i*sb]
+		var v float32
 		switch op.kind {
 		case opAdd:
-			for i := range y {
-				y[i] = a[i] + b[i]
-			}
+			v = va + vb
 		case opMul:
-			for i := range y {
-				y[i] = a[i] * b[i]
-			}
+			v = va * vb
 		case opPrelu:
-			for i := range y {
-				v := a[i]
-				if v < 0 {
-					v *= b[i]
-				}
-				y[i] = v
-			}
+			v = max(va, 0) + vb*min(va, 0)
 		}
-	default:
-		for i := range y {
-			va, vb := a[i*sa], b[i*sb]
-			switch op.kind {
-			case opAdd:
-				y[i] = va + vb
-			case opMul:
-				y[i] = va * vb
-			case opPrelu:
-				if va < 0 {
-					va *= vb
-				}
-				y[i] = va
-			}
-		}
+		y[i] = min(max(v, lo), hi)
 	}
-	op.act.applyAll(y)
 }
 
 // copyOp is RESHAPE (static shapes: the data is unchanged).
@@ -570,9 +649,7 @@ func (p *poolOp) runRange(it *Interpreter, _, lo, hi int) {
 					px = px[:len(o)]
 					if p.isMax {
 						for i, v := range px {
-							if v > o[i] {
-								o[i] = v
-							}
+							o[i] = max(o[i], v)
 						}
 					} else {
 						for i, v := range px {

@@ -118,15 +118,8 @@ func fusedAct(code uint8) (clamp, error) {
 	return clamp{}, fmt.Errorf("unsupported fused activation %d", code)
 }
 
-func (c clamp) apply(v float32) float32 {
-	if v < c.lo {
-		v = c.lo
-	}
-	if v > c.hi {
-		v = c.hi
-	}
-	return v
-}
+// apply clamps v (branch-free: min/max compile to MINSS/MAXSS sequences).
+func (c clamp) apply(v float32) float32 { return min(max(v, c.lo), c.hi) }
 
 func (c clamp) applyAll(s []float32) {
 	if c == noClamp {
@@ -134,13 +127,7 @@ func (c clamp) applyAll(s []float32) {
 	}
 	lo, hi := c.lo, c.hi
 	for i, v := range s {
-		if v < lo {
-			v = lo
-		}
-		if v > hi {
-			v = hi
-		}
-		s[i] = v
+		s[i] = min(max(v, lo), hi)
 	}
 }
 
