@@ -112,3 +112,64 @@ func New(db *sqldb.DB, bucket blob.Bucket, keys *identity.Keyring, checker Check
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// errNotSignedIn is the answer for a missing or deleted account.
+var errNotSignedIn = xiaoxiang.Errorf(xiaoxiang.EUNAUTHORIZED, "登录已失效，请重新登录。")
+
+// liveAccount returns the account, EUNAUTHORIZED when it does not exist or
+// deleted its data.
+func liveAccount(ctx context.Context, tx *sqldb.Tx, accountID int64) (*xiaoxiang.Account, error) {
+	a, err := tx.FindAccountByID(ctx, accountID)
+	if xiaoxiang.ErrorCode(err) == xiaoxiang.ENOTFOUND || (err == nil && !a.DeletedAt.IsZero()) {
+		return nil, errNotSignedIn
+	}
+	return a, err
+}
+
+// ownBinding returns the account's binding (ENOTFOUND for someone else's).
+func ownBinding(ctx context.Context, tx *sqldb.Tx, accountID, bindingID int64) (*xiaoxiang.Binding, error) {
+	if _, err := liveAccount(ctx, tx, accountID); err != nil {
+		return nil, err
+	}
+	b, err := tx.FindBindingByID(ctx, bindingID)
+	if err != nil {
+		return nil, err
+	}
+	if b.AccountID != accountID {
+		return nil, xiaoxiang.Errorf(xiaoxiang.ENOTFOUND, "关联记录不存在。")
+	}
+	return b, nil
+}
+
+// checkLinked refuses bindings that are not (or no longer) linked.
+func checkLinked(b *xiaoxiang.Binding) error {
+	switch b.Status {
+	case xiaoxiang.BindingLinked:
+		return nil
+	case xiaoxiang.BindingPending:
+		return xiaoxiang.Errorf(xiaoxiang.ECONFLICT, "人工录入信息正在等待学校审核，审核通过后才能继续。")
+	case xiaoxiang.BindingRejected:
+		return xiaoxiang.Errorf(xiaoxiang.ECONFLICT, "人工录入信息未通过学校审核，请联系学校学籍部门。")
+	}
+	return xiaoxiang.Errorf(xiaoxiang.ECONFLICT, "已解除绑定，请重新关联后再操作。")
+}
+
+// isPaid reports whether the roster entry's fee is settled (free tasks always are).
+func isPaid(ctx context.Context, tx *sqldb.Tx, t *xiaoxiang.Task, entryID int64) (bool, *sqldb.OrderRow, error) {
+	o, err := tx.FindPaidOrderByEntry(ctx, entryID)
+	switch {
+	case err == nil:
+		return true, o, nil
+	case xiaoxiang.ErrorCode(err) == xiaoxiang.ENOTFOUND:
+		return t.FeeFen == 0, nil, nil
+	}
+	return false, nil, err
+}
+
+// audit appends a student action to the audit log.
+func audit(ctx context.Context, tx *sqldb.Tx, accountID int64, action, object string, schoolID int64, count int) error {
+	return tx.CreateAuditEntry(ctx, &xiaoxiang.AuditEntry{ActorKind: "student", ActorID: accountID, Action: action, Object: object, SchoolID: schoolID, Count: count})
+}
+
+// errNotImplemented answers use cases that are not available yet.
+var errNotImplemented = xiaoxiang.Errorf(xiaoxiang.EUNAVAILABLE, "功能尚未开放。")

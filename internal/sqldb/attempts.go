@@ -85,3 +85,12 @@ func (tx *Tx) PurgeAttempt(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// PurgeAttemptOriginal forgets only the raw original of an attempt (its
+// approved standardized photo stays).
+func (tx *Tx) PurgeAttemptOriginal(ctx context.Context, id int64) error {
+	if _, err := tx.exec(ctx, `UPDATE attempts SET original_key = '' WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("sqldb: purge original of attempt %d: %w", id, err)
+	}
+	return nil
+}

@@ -215,3 +215,6 @@ func isUniqueViolation(err error) bool {
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
+
+// IsUniqueViolation reports whether err (or its chain) is a unique-constraint violation.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }

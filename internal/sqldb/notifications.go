@@ -80,3 +80,15 @@ func (tx *Tx) SubscriptionCredits(ctx context.Context, accountID int64) (map[str
 	}
 	return out, rows.Err()
 }
+
+// DeleteAccountMessages removes the account's notifications and
+// subscription credits.
+func (tx *Tx) DeleteAccountMessages(ctx context.Context, accountID int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM notifications WHERE account_id = ?`, accountID); err != nil {
+		return fmt.Errorf("sqldb: delete notifications of account %d: %w", accountID, err)
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM subscription_credits WHERE account_id = ?`, accountID); err != nil {
+		return fmt.Errorf("sqldb: delete subscription credits of account %d: %w", accountID, err)
+	}
+	return nil
+}

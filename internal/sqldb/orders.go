@@ -234,3 +234,12 @@ func (tx *Tx) FindPendingRefunds(ctx context.Context, limit int) ([]*Refund, err
 	}
 	return out, nil
 }
+
+// ClearOrderPayer forgets the payer openid of the account's orders (the
+// orders themselves stay for accounting).
+func (tx *Tx) ClearOrderPayer(ctx context.Context, accountID int64) error {
+	if _, err := tx.exec(ctx, `UPDATE orders SET payer_openid = '', updated_at = ? WHERE account_id = ?`, tx.now, accountID); err != nil {
+		return fmt.Errorf("sqldb: clear payer of account %d orders: %w", accountID, err)
+	}
+	return nil
+}

@@ -202,3 +202,15 @@ func (tx *Tx) PutRejectReason(ctx context.Context, r xiaoxiang.RejectReason, pos
 	}
 	return nil
 }
+
+// DeleteSubmission removes a submission and its history (when a student
+// deletes their data before approval).
+func (tx *Tx) DeleteSubmission(ctx context.Context, id int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM submission_events WHERE submission_id = ?`, id); err != nil {
+		return fmt.Errorf("sqldb: delete submission %d: %w", id, err)
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM submissions WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("sqldb: delete submission %d: %w", id, err)
+	}
+	return nil
+}
