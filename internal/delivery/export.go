@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -172,16 +171,21 @@ func csvSafe(s string) string {
 }
 
 func csvLine(cells []string) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.UseCRLF = true
-	safe := make([]string, len(cells))
+	var b []byte
 	for i, c := range cells {
-		safe[i] = csvSafe(c)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c = csvSafe(c)
+		if c == "" || !strings.ContainsAny(c, ",\"\r\n") && c[0] != ' ' {
+			b = append(b, c...)
+			continue
+		}
+		b = append(b, '"')
+		b = append(b, strings.ReplaceAll(c, `"`, `""`)...)
+		b = append(b, '"')
 	}
-	_ = w.Write(safe) // writes to a bytes.Buffer cannot fail
-	w.Flush()
-	return b.Bytes()
+	return append(b, '\r', '\n')
 }
 
 // xmlBound is an upper bound of the bytes a string takes in worksheet XML:

@@ -265,6 +265,7 @@ func TestManifestBoundWithHostileText(t *testing.T) {
 		es[i].Name = strings.Repeat("&<\"", 30) + "\x01"
 		es[i].College = strings.Repeat("'>", 40)
 		es[i].Class = "=HYPERLINK(\"http://x\")"
+		es[i].Major = " a,b\r\nc\""
 	}
 	const max = 80 << 10
 	fs := newMemFS()
@@ -279,6 +280,9 @@ func TestManifestBoundWithHostileText(t *testing.T) {
 	}
 	files := readZip(t, fs.files["t_part01.zip"].Bytes())
 	rows := readCSV(t, files["manifest.csv"])
+	if rows[1][5] != " a,b\nc\"" { // encoding/csv reads a quoted CRLF as LF
+		t.Fatalf("CSV quoting: %q", rows[1][5])
+	}
 	if rows[1][6] != "'=HYPERLINK(\"http://x\")" {
 		t.Fatalf("CSV formula not defused: %q", rows[1][6])
 	}
