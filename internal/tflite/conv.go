@@ -159,7 +159,7 @@ func (c *convOp) cost() int64 {
 }
 
 func (c *convOp) run(it *Interpreter) {
-	it.parallel(c, c.oh*c.ow, c.tile)
+	it.parallel(c, c.oh*c.ow, c.tile, c.cost()/8)
 }
 
 func (c *convOp) runRange(it *Interpreter, worker, lo, hi int) {
@@ -351,7 +351,7 @@ func (t *transposeConvOp) cost() int64 {
 	return int64(t.oh) * int64(t.ow) * int64(t.kh) * int64(t.kw) * (1 + int64(t.oc)*int64(t.c))
 }
 
-func (t *transposeConvOp) run(it *Interpreter) { it.parallel(t, t.oh, 1) }
+func (t *transposeConvOp) run(it *Interpreter) { it.parallel(t, t.oh, 1, t.cost()/4) }
 
 func (t *transposeConvOp) runRange(it *Interpreter, _, lo, hi int) {
 	in, out := it.data[t.in], it.data[t.out]

@@ -20,7 +20,9 @@ type depthwiseOp struct {
 	// byte offsets of the taps from the top-left input pixel of a window,
 	// and the largest one in elements (for the assembly kernel).
 	tapsBytes []int
+	wtapBytes []int
 	maxTap    int
+	maxW      int
 }
 
 func newDepthwise(m *Model, x, wt, b, y int, padding uint8, sw, sh, dm, dw, dh int, act clamp) (*depthwiseOp, error) {
@@ -56,6 +58,7 @@ func newDepthwise(m *Model, x, wt, b, y int, padding uint8, sw, sh, dm, dw, dh i
 	if d.bias, err = biasOf(m, b, d.oc); err != nil {
 		return nil, err
 	}
+	m.needIScratch(2 * d.kh * d.kw)
 	// Interior columns: ox*sw - padL >= 0 and ox*sw - padL + (kw-1)*dw < w.
 	d.x0 = (d.padL + sw - 1) / sw
 	d.x1 = 0
@@ -71,6 +74,8 @@ func newDepthwise(m *Model, x, wt, b, y int, padding uint8, sw, sh, dm, dw, dh i
 			off := (ky*d.dh*d.w + kx*d.dw) * d.c
 			d.tapsBytes = append(d.tapsBytes, off*4)
 			d.maxTap = max(d.maxTap, off)
+			d.wtapBytes = append(d.wtapBytes, (ky*d.kw+kx)*d.oc*4)
+			d.maxW = max(d.maxW, (ky*d.kw+kx)*d.oc)
 		}
 	}
 	return d, nil
@@ -80,24 +85,72 @@ func (d *depthwiseOp) cost() int64 {
 	return int64(d.oh) * int64(d.ow) * int64(d.oc) * int64(d.kh) * int64(d.kw)
 }
 
-func (d *depthwiseOp) run(it *Interpreter) { it.parallel(d, d.oh, 1) }
+func (d *depthwiseOp) run(it *Interpreter) { it.parallel(d, d.oh, 1, d.cost()/8) }
 
-func (d *depthwiseOp) runRange(it *Interpreter, _, lo, hi int) {
+func (d *depthwiseOp) runRange(it *Interpreter, worker, lo, hi int) {
 	in, out := it.data[d.in], it.data[d.out]
 	oc := d.oc
 	bias := d.bias[:oc]
 	for oy := lo; oy < hi; oy++ {
 		iy0 := oy*d.sh - d.padT
 		rowInside := iy0 >= 0 && iy0+(d.kh-1)*d.dh < d.h
+		// The interior of the row in one assembly call when possible.
+		skip0, skip1 := 0, 0
+		if c8 := oc &^ 7; d.dm == 1 && rowInside && d.x1 > d.x0 && c8 > 0 {
+			ix0 := d.x0*d.sw - d.padL
+			base := (iy0*d.w + ix0) * oc
+			if dwRow(out[(oy*d.ow+d.x0)*oc:], in[base:], d.wt, bias, c8, d.tapsBytes, d.wtapBytes, d.maxTap, d.maxW,
+				d.x1-d.x0, d.sw*oc, oc, d.act) {
+				if c8 < oc {
+					for ox := d.x0; ox < d.x1; ox++ {
+						d.tail(out[(oy*d.ow+ox)*oc:(oy*d.ow+ox+1)*oc], in, iy0, ox*d.sw-d.padL, c8)
+					}
+				}
+				skip0, skip1 = d.x0, d.x1
+			}
+		}
 		for ox := 0; ox < d.ow; ox++ {
+			if ox == skip0 && skip1 > skip0 {
+				ox = skip1 - 1
+				continue
+			}
 			o := out[(oy*d.ow+ox)*oc : (oy*d.ow+ox+1)*oc]
 			ix0 := ox*d.sw - d.padL
 			interior := d.dm == 1 && rowInside && ox >= d.x0 && ox < d.x1
-			if c8 := oc &^ 7; interior && c8 > 0 {
-				base := (iy0*d.w + ix0) * oc
-				if dwPixel(o, in[base:], d.wt, bias, c8, d.tapsBytes, d.maxTap, oc, d.act) {
-					if c8 < oc {
-						d.tail(o, in, iy0, ix0, c8)
+			if c8 := oc &^ 7; d.dm == 1 && c8 > 0 && !interior && worker < len(it.iscratch) {
+				// A border pixel: list the taps inside the input.
+				taps := it.iscratch[worker][:0]
+				wtaps := it.iscratch[worker][d.kh*d.kw : d.kh*d.kw]
+				maxT, maxW := 0, 0
+				for ky := 0; ky < d.kh; ky++ {
+					iy := iy0 + ky*d.dh
+					if iy < 0 || iy >= d.h {
+						continue
+					}
+					for kx := 0; kx < d.kw; kx++ {
+						ix := ix0 + kx*d.dw
+						if ix < 0 || ix >= d.w {
+							continue
+						}
+						off, woff := (iy*d.w+ix)*oc, (ky*d.kw+kx)*oc
+						taps = append(taps, off*4)
+						wtaps = append(wtaps, woff*4)
+						maxT, maxW = max(maxT, off), max(maxW, woff)
+					}
+				}
+				if len(taps) == 0 {
+					for ch := range o {
+						o[ch] = d.act.apply(bias[ch])
+					}
+					continue
+				}
+				if dwRow(o, in, d.wt, bias, c8, taps, wtaps, maxT, maxW, 1, 0, 0, d.act) {
+					for ch := c8; ch < oc; ch++ {
+						s := bias[ch]
+						for t, off := range taps {
+							s += in[off/4+ch] * d.wt[wtaps[t]/4+ch]
+						}
+						o[ch] = d.act.apply(s)
 					}
 					continue
 				}

@@ -18,7 +18,7 @@ func gemm4x8AVX2(a0, a1, a2, a3, b *float32, k int, c *[64]float32)
 func gemm4x16StoreAVX2(a0, a1, a2, a3, b *float32, k int, o0, o1, o2, o3, bias *float32, lo, hi float32)
 
 //go:noescape
-func dwPixelAVX2(out, in, w, bias *float32, c8 int, taps *int, ntaps int, wStride int, lo, hi float32)
+func dwRowAVX2(out, in, w, bias *float32, c8 int, taps, wtaps *int, ntaps int, lo, hi float32, npix, inStride, outStride int)
 
 // hasAVX2FMA reports whether the CPU and OS support AVX2 and FMA.
 func hasAVX2FMA() bool {
@@ -71,18 +71,21 @@ func micro16Store(a0, a1, a2, a3, b []float32, o0, o1, o2, o3, bias []float32, a
 	return true
 }
 
-// dwPixel computes the first c8 channels (a multiple of 8) of one interior
-// depthwise output pixel: out[c] = clamp(bias[c] + Σ_t in[taps[t]+c]·w[t*stride+c]).
-// taps are element offsets into in; every in[taps[t]+c] and w[t*stride+c]
-// must be in range (the caller guarantees it for interior pixels).
-func dwPixel(out, in, w, bias []float32, c8 int, tapsBytes []int, maxTap, stride int, act clamp) bool {
-	if !useAVX2 || c8 == 0 {
+// dwRow computes the first c8 channels (a multiple of 8) of npix
+// depthwise output pixels: out[p*outStride+c] = clamp(bias[c] +
+// Σ_t in[p*inStride+taps[t]+c]·w[wtaps[t]+c]). taps and wtaps are element
+// offsets given in bytes; maxTap and maxW are the largest (in elements).
+// It reports false when the assembly kernel is unavailable.
+func dwRow(out, in, w, bias []float32, c8 int, taps, wtaps []int, maxTap, maxW, npix, inStride, outStride int, act clamp) bool {
+	if !useAVX2 || c8 == 0 || npix == 0 || len(taps) == 0 {
 		return false
 	}
-	nt := len(tapsBytes)
-	_ = in[maxTap+c8-1]
-	_ = w[(nt-1)*stride+c8-1]
-	out, bias = out[:c8], bias[:c8]
-	dwPixelAVX2(&out[0], &in[0], &w[0], &bias[0], c8, &tapsBytes[0], nt, stride*4, act.lo, act.hi)
+	wtaps = wtaps[:len(taps)]
+	// Every element the kernel touches must be inside the slices.
+	_ = in[(npix-1)*inStride+maxTap+c8-1]
+	_ = w[maxW+c8-1]
+	_ = out[(npix-1)*outStride+c8-1]
+	bias = bias[:c8]
+	dwRowAVX2(&out[0], &in[0], &w[0], &bias[0], c8, &taps[0], &wtaps[0], len(taps), act.lo, act.hi, npix, inStride*4, outStride*4)
 	return true
 }

@@ -224,23 +224,29 @@ store16:
 	VZEROUPPER
 	RET
 
-// func dwPixelAVX2(out, in, w, bias *float32, c8 int, taps *int, ntaps int, wStride int, lo, hi float32)
-// For each block of 8 channels cb < c8 (c8 a multiple of 8):
-// out[cb+j] = clamp(bias[cb+j] + Σ_t in[taps[t]/4 + cb+j]·w[t*wStride/4 + cb+j], lo, hi).
-// taps holds byte offsets; wStride is in bytes. Channels go 32 at a time
-// (four independent FMA chains), then 8 at a time.
-TEXT ·dwPixelAVX2(SB), NOSPLIT, $0-72
+// func dwRowAVX2(out, in, w, bias *float32, c8 int, taps, wtaps *int, ntaps int, lo, hi float32, npix, inStride, outStride int)
+// For npix output pixels (in and out advancing by inStride / outStride
+// bytes) and each block of 8 channels cb < c8 (c8 a multiple of 8):
+// out[cb+j] = clamp(bias[cb+j] + Σ_t in[taps[t]/4 + cb+j]·w[wtaps[t]/4 + cb+j], lo, hi).
+// taps and wtaps hold byte offsets. Channels go 32 at a time (four
+// independent FMA chains), then 8 at a time.
+TEXT ·dwRowAVX2(SB), NOSPLIT, $0-96
 	MOVQ out+0(FP), DI
 	MOVQ in+8(FP), SI
 	MOVQ w+16(FP), DX
 	MOVQ bias+24(FP), BX
 	MOVQ c8+32(FP), CX
 	MOVQ taps+40(FP), R8
-	MOVQ ntaps+48(FP), R9
-	MOVQ wStride+56(FP), R10
+	MOVQ wtaps+48(FP), R10
+	MOVQ ntaps+56(FP), R9
 	VBROADCASTSS lo+64(FP), Y14
 	VBROADCASTSS hi+68(FP), Y15
 	SHLQ $2, CX
+	MOVQ npix+72(FP), R13
+	TESTQ R13, R13
+	JEQ dwret
+
+dwpix:
 	XORQ AX, AX
 
 dw32:
@@ -251,10 +257,12 @@ dw32:
 	VMOVUPS 32(BX)(AX*1), Y1
 	VMOVUPS 64(BX)(AX*1), Y2
 	VMOVUPS 96(BX)(AX*1), Y3
-	LEAQ (DX)(AX*1), R12
 	XORQ R11, R11
 
 dw32tap:
+	MOVQ (R10)(R11*8), R12
+	ADDQ DX, R12
+	ADDQ AX, R12
 	MOVQ (R8)(R11*8), R13
 	ADDQ SI, R13
 	ADDQ AX, R13
@@ -266,7 +274,6 @@ dw32tap:
 	VFMADD231PS 32(R12), Y5, Y1
 	VFMADD231PS 64(R12), Y6, Y2
 	VFMADD231PS 96(R12), Y7, Y3
-	ADDQ R10, R12
 	INCQ R11
 	CMPQ R11, R9
 	JLT dw32tap
@@ -288,18 +295,17 @@ dw32tap:
 
 dw8:
 	CMPQ AX, CX
-	JGE dwdone
+	JGE dwnext
 	VMOVUPS (BX)(AX*1), Y0
-	VXORPS Y1, Y1, Y1
-	LEAQ (DX)(AX*1), R12
 	XORQ R11, R11
 
 dw8tap:
+	MOVQ (R10)(R11*8), R12
+	ADDQ DX, R12
 	MOVQ (R8)(R11*8), R13
 	ADDQ SI, R13
 	VMOVUPS (R13)(AX*1), Y2
-	VFMADD231PS (R12), Y2, Y0
-	ADDQ R10, R12
+	VFMADD231PS (R12)(AX*1), Y2, Y0
 	INCQ R11
 	CMPQ R11, R9
 	JLT dw8tap
@@ -310,6 +316,12 @@ dw8tap:
 	ADDQ $32, AX
 	JMP dw8
 
-dwdone:
+dwnext:
+	ADDQ inStride+80(FP), SI
+	ADDQ outStride+88(FP), DI
+	DECQ npix+72(FP)
+	JNZ dwpix
+
+dwret:
 	VZEROUPPER
 	RET

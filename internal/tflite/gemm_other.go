@@ -13,6 +13,6 @@ func micro16Store(a0, a1, a2, a3, b []float32, o0, o1, o2, o3, bias []float32, a
 	return false
 }
 
-func dwPixel(out, in, w, bias []float32, c8 int, tapsBytes []int, maxTap, stride int, act clamp) bool {
+func dwRow(out, in, w, bias []float32, c8 int, taps, wtaps []int, maxTap, maxW, npix, inStride, outStride int, act clamp) bool {
 	return false
 }

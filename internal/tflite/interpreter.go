@@ -33,13 +33,14 @@ type Options struct {
 // weights are shared with the Model. An Interpreter is not safe for
 // concurrent use; use a Pool or one Interpreter per goroutine.
 type Interpreter struct {
-	m       *Model
-	arena   []float32
-	data    [][]float32 // per tensor: constant data or a slice of arena
-	scratch [][]float32 // per worker
-	threads int
-	wg      sync.WaitGroup
-	panicV  atomic.Value
+	m        *Model
+	arena    []float32
+	data     [][]float32 // per tensor: constant data or a slice of arena
+	scratch  [][]float32 // per worker
+	iscratch [][]int     // per worker
+	threads  int
+	wg       sync.WaitGroup
+	panicV   atomic.Value
 }
 
 // NewInterpreter returns an interpreter using runtime.GOMAXPROCS(0) threads.
@@ -64,6 +65,12 @@ func (m *Model) NewInterpreterOpts(o Options) *Interpreter {
 			it.data[i] = t.f32
 		case !t.konst && t.first != unusedTensor:
 			it.data[i] = it.arena[t.off : t.off+t.n : t.off+t.n]
+		}
+	}
+	if m.iscratch > 0 {
+		it.iscratch = make([][]int, n)
+		for w := range it.iscratch {
+			it.iscratch[w] = make([]int, m.iscratch)
 		}
 	}
 	if m.scratch > 0 {
@@ -104,15 +111,24 @@ func (it *Interpreter) Invoke() (err error) {
 	return nil
 }
 
+// minWork is the least work (about a microsecond per 1000 units: one unit
+// per element of an element-wise op, per 8 multiply-adds of a convolution)
+// worth handing to another goroutine; waking one costs several microseconds.
+const minWork = 32768
+
 // parallel runs r over [0, n) split into up to it.threads ranges of at least
-// grain items, on the shared worker goroutines plus the caller.
-func (it *Interpreter) parallel(r ranged, n, grain int) {
+// grain items, on the shared worker goroutines plus the caller. work is the
+// estimated work of the whole range (see minWork).
+func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 	if grain < 1 {
 		grain = 1
 	}
 	parts := it.threads
 	if maxParts := (n + grain - 1) / grain; parts > maxParts {
 		parts = maxParts
+	}
+	if maxParts := work / minWork; int64(parts) > maxParts {
+		parts = int(max(maxParts, 1))
 	}
 	if parts <= 1 {
 		if n > 0 {

@@ -227,6 +227,15 @@ func TestDepthwiseHandComputed(t *testing.T) {
 }
 
 func TestDepthwiseMatchesReference(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	for _, asm := range []bool{saved, false} {
+		useAVX2 = asm
+		testDepthwiseMatchesReference(t)
+	}
+}
+
+func testDepthwiseMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	cases := []struct {
 		h, w, c, dm, k, s, d int
@@ -239,6 +248,10 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 		{8, 8, 4, 1, 3, 1, 2, padSame},
 		{7, 7, 3, 2, 3, 1, 1, padSame},
 		{8, 9, 6, 1, 3, 2, 1, padValid},
+		{7, 9, 44, 1, 3, 1, 1, padSame}, // 32 + 8 channel blocks + 4 in Go
+		{9, 8, 16, 1, 5, 2, 1, padSame},
+		{9, 9, 24, 1, 3, 1, 2, padSame}, // dilation with the assembly path
+		{6, 6, 40, 1, 3, 2, 1, padValid},
 	}
 	for _, tc := range cases {
 		wt := randVec(r, tc.k*tc.k*tc.c*tc.dm)

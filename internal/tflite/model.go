@@ -50,6 +50,7 @@ type Model struct {
 	kernels   []kernel
 	arena     int // activation floats per interpreter
 	scratch   int // scratch floats per worker
+	iscratch  int // scratch ints per worker
 	inInfo    []TensorInfo
 	outInfo   []TensorInfo
 	constSize int

@@ -88,6 +88,12 @@ func (m *Model) floatOut(x int) error {
 	return nil
 }
 
+func (m *Model) needIScratch(n int) {
+	if n > m.iscratch {
+		m.iscratch = n
+	}
+}
+
 func (m *Model) needScratch(n int) {
 	if n > m.scratch {
 		m.scratch = n
@@ -338,7 +344,7 @@ var hardSwishSixth float32 = 1.0 / 6
 
 func (u *unaryOp) cost() int64 { return int64(u.n) }
 
-func (u *unaryOp) run(it *Interpreter) { it.parallel(u, u.n, 4096) }
+func (u *unaryOp) run(it *Interpreter) { it.parallel(u, u.n, 4096, u.cost()) }
 
 func (u *unaryOp) runRange(it *Interpreter, _, lo, hi int) {
 	x := it.data[u.in][lo:hi]
@@ -494,14 +500,14 @@ func (op *binaryOp) cost() int64 { return int64(op.n) }
 
 func (op *binaryOp) run(it *Interpreter) {
 	if p := op.bPeriod + op.aPeriod; p > 0 {
-		it.parallel(op, op.n/p, max(1, 4096/p))
+		it.parallel(op, op.n/p, max(1, 4096/p), op.cost())
 		return
 	}
 	if op.same {
-		it.parallel(op, op.n, 4096)
+		it.parallel(op, op.n, 4096, op.cost())
 		return
 	}
-	it.parallel(op, op.od[0]*op.od[1]*op.od[2], max(1, 4096/max(op.od[3], 1)))
+	it.parallel(op, op.od[0]*op.od[1]*op.od[2], max(1, 4096/max(op.od[3], 1)), op.cost())
 }
 
 func (op *binaryOp) runRange(it *Interpreter, _, lo, hi int) {
@@ -626,7 +632,7 @@ func (p *poolOp) cost() int64 {
 	return int64(p.oh) * int64(p.ow) * (1 + int64(p.c)*int64(min(p.kh, p.h))*int64(min(p.kw, p.w)))
 }
 
-func (p *poolOp) run(it *Interpreter) { it.parallel(p, p.oh, 1) }
+func (p *poolOp) run(it *Interpreter) { it.parallel(p, p.oh, 1, p.cost()) }
 
 func (p *poolOp) runRange(it *Interpreter, _, lo, hi int) {
 	in, out := it.data[p.in], it.data[p.out]
@@ -955,7 +961,7 @@ func resizeAxis(in, out int, alignCorners, halfPixel bool) (i0, i1 []int, f []fl
 
 func (r *resizeOp) cost() int64 { return int64(r.oh) * int64(r.ow) * int64(r.c) }
 
-func (r *resizeOp) run(it *Interpreter) { it.parallel(r, r.oh, 1) }
+func (r *resizeOp) run(it *Interpreter) { it.parallel(r, r.oh, 1, r.cost()*2) }
 
 func (r *resizeOp) runRange(it *Interpreter, _, lo, hi int) {
 	in, out := it.data[r.in], it.data[r.out]
