@@ -39,6 +39,9 @@ type AnalyzeOptions struct {
 	FastFaces bool
 	// SinglePassMesh skips the second mesh pass (on the ROI derived from the first mesh).
 	SinglePassMesh bool
+	// Sequential runs the mask stages after detection and mesh instead of
+	// concurrently with them (for timing each stage in isolation).
+	Sequential bool
 }
 
 // Analyzer holds the loaded models. It is safe for concurrent use.
@@ -143,20 +146,23 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 	var wg sync.WaitGroup
 	var maskErr error
 	var segMs, refMs float64
-	if opts.Mask {
+	maskStage := func() {
+		ts := time.Now()
+		prob, err := a.segment(r)
+		segMs = ms(time.Since(ts))
+		if err != nil {
+			maskErr = err
+			return
+		}
+		tr := time.Now()
+		res.Mask = refineMask(prob, r, !opts.NoRefine)
+		refMs = ms(time.Since(tr))
+	}
+	if opts.Mask && !opts.Sequential {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ts := time.Now()
-			prob, err := a.segment(r)
-			segMs = ms(time.Since(ts))
-			if err != nil {
-				maskErr = err
-				return
-			}
-			tr := time.Now()
-			res.Mask = refineMask(prob, r, !opts.NoRefine)
-			refMs = ms(time.Since(tr))
+			maskStage()
 		}()
 	}
 
@@ -175,6 +181,9 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 	wg.Wait()
 	if err != nil {
 		return nil, err
+	}
+	if opts.Mask && opts.Sequential {
+		maskStage()
 	}
 	if maskErr != nil {
 		return nil, maskErr

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"math"
+	"sync"
 )
 
 const (
@@ -19,22 +20,23 @@ const (
 // tmp must have len w*h; the result is written to dst (may alias nothing else).
 func boxMean(dst, src, tmp []float32, w, h, r int) {
 	// Horizontal pass: tmp = row sums / count.
+	inv := make([]float32, max(w, h))
+	for x := 0; x < w; x++ {
+		inv[x] = 1 / float32(min(x+r, w-1)-max(x-r, 0)+1)
+	}
 	for y := 0; y < h; y++ {
 		row := src[y*w : (y+1)*w]
 		out := tmp[y*w : (y+1)*w]
 		var s float32
-		hi := min(r, w-1)
-		for x := 0; x <= hi; x++ {
+		for x := 0; x <= min(r, w-1); x++ {
 			s += row[x]
 		}
 		for x := 0; x < w; x++ {
-			lo := x - r
-			n := min(x+r, w-1) - max(lo, 0) + 1
-			out[x] = s / float32(n)
+			out[x] = s * inv[x]
 			if add := x + r + 1; add < w {
 				s += row[add]
 			}
-			if lo >= 0 {
+			if lo := x - r; lo >= 0 {
 				s -= row[lo]
 			}
 		}
@@ -50,10 +52,10 @@ func boxMean(dst, src, tmp []float32, w, h, r int) {
 	}
 	for y := 0; y < h; y++ {
 		lo := y - r
-		n := float32(min(y+r, h-1) - max(lo, 0) + 1)
+		n := 1 / float32(min(y+r, h-1)-max(lo, 0)+1)
 		out := dst[y*w : (y+1)*w]
 		for x := range out {
-			out[x] = acc[x] / n
+			out[x] = acc[x] * n
 		}
 		if add := y + r + 1; add < h {
 			row := tmp[add*w : (add+1)*w]
@@ -174,19 +176,67 @@ func refineMask(prob []float32, img *raster, refine bool) *Mask {
 	// Window radius: about two network pixels, in working pixels.
 	r := int(math.Ceil(2*math.Max(float64(gw), float64(gh))/segInput)) + 1
 	mA, mB := guidedCoeffs(I, p, gw, gh, r, refineEps)
-	if gw == W && gh == H {
-		for i := range p {
-			p[i] = mA[i]*I[i] + mB[i]
+	return applyCoeffs(mA, mB, gw, gh, img)
+}
+
+// applyCoeffs evaluates q = A·I + B at the raster's full resolution, with A and B
+// (gw×gh) upsampled bilinearly (pixel-centre aligned) and I the full-resolution
+// luminance, and quantises q to a uint8 mask. Rows are split over two goroutines.
+func applyCoeffs(A, B []float32, gw, gh int, img *raster) *Mask {
+	W, H := img.w, img.h
+	m := &Mask{W: W, H: H, Pix: make([]uint8, W*H)}
+	fx := float64(gw) / float64(W)
+	fy := float64(gh) / float64(H)
+	x0s := make([]int32, W)
+	x1s := make([]int32, W)
+	wxs := make([]float32, W)
+	for x := 0; x < W; x++ {
+		sx := math.Max((float64(x)+0.5)*fx-0.5, 0)
+		x0 := min(int(sx), gw-1)
+		x0s[x], x1s[x], wxs[x] = int32(x0), int32(min(x0+1, gw-1)), float32(sx-float64(x0))
+	}
+	rows := func(ya, yb int) {
+		ar := make([]float32, gw) // A and B interpolated vertically for this row
+		br := make([]float32, gw)
+		for y := ya; y < yb; y++ {
+			sy := math.Max((float64(y)+0.5)*fy-0.5, 0)
+			y0 := min(int(sy), gh-1)
+			y1 := min(y0+1, gh-1)
+			wy := float32(sy - float64(y0))
+			a0, a1 := A[y0*gw:(y0+1)*gw], A[y1*gw:(y1+1)*gw]
+			b0, b1 := B[y0*gw:(y0+1)*gw], B[y1*gw:(y1+1)*gw]
+			for i := range ar {
+				ar[i] = a0[i] + wy*(a1[i]-a0[i])
+				br[i] = b0[i] + wy*(b1[i]-b0[i])
+			}
+			lumRow := img.lum[y*W : (y+1)*W]
+			out := m.Pix[y*W : (y+1)*W]
+			for x := range out {
+				i0, i1, wx := x0s[x], x1s[x], wxs[x]
+				a := ar[i0] + wx*(ar[i1]-ar[i0])
+				b := br[i0] + wx*(br[i1]-br[i0])
+				q := (a*float32(lumRow[x])*(1.0/255) + b) * 255
+				switch {
+				case q <= 0:
+					out[x] = 0
+				case q >= 255:
+					out[x] = 255
+				default:
+					out[x] = uint8(q + 0.5)
+				}
+			}
 		}
-		return toMask(p, W, H)
 	}
-	A := resizeBilinear(mA, gw, gh, W, H)
-	B := resizeBilinear(mB, gw, gh, W, H)
-	full := img.luma()
-	for i := range full {
-		full[i] = A[i]*full[i] + B[i]
-	}
-	return toMask(full, W, H)
+	var wg sync.WaitGroup
+	half := H / 2
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rows(half, H)
+	}()
+	rows(0, half)
+	wg.Wait()
+	return m
 }
 
 func toMask(v []float32, w, h int) *Mask {

@@ -598,3 +598,70 @@ func TestModelErrors(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func TestYCbCrHalfLevel(t *testing.T) {
+	// A smooth 4:2:0 image: the half level built from the planes matches the 2×2
+	// average of the full RGB within rounding.
+	img := image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio420)
+	for y := 0; y < 48; y++ {
+		for x := 0; x < 64; x++ {
+			img.Y[img.YOffset(x, y)] = uint8(40 + 2*x + y)
+			ci := img.COffset(x, y)
+			img.Cb[ci] = uint8(110 + x/2)
+			img.Cr[ci] = uint8(150 - y/2)
+		}
+	}
+	direct := newRaster(img).level(1)
+	r2 := newRaster(img)
+	r2.level(0)
+	viaRGB := r2.half()
+	if direct.w != 32 || direct.h != 24 {
+		t.Fatalf("half level %d×%d", direct.w, direct.h)
+	}
+	for i := range direct.pix {
+		if d := int(direct.pix[i]) - int(viaRGB.pix[i]); d > 2 || d < -2 {
+			t.Fatalf("half level differs at %d: %d vs %d", i, direct.pix[i], viaRGB.pix[i])
+		}
+	}
+	for i := range direct.lum {
+		if d := int(direct.lum[i]) - int(viaRGB.lum[i]); d > 1 || d < -1 {
+			t.Fatalf("half luma differs at %d: %d vs %d", i, direct.lum[i], viaRGB.lum[i])
+		}
+	}
+}
+
+func TestYCbCrConversionMatchesStdlib(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, ratio := range []image.YCbCrSubsampleRatio{
+		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
+	} {
+		full := image.NewYCbCr(image.Rect(3, 1, 40, 30), ratio)
+		for i := range full.Y {
+			full.Y[i] = uint8(rng.Intn(256))
+		}
+		for i := range full.Cb {
+			full.Cb[i] = uint8(rng.Intn(256))
+			full.Cr[i] = uint8(rng.Intn(256))
+		}
+		for _, img := range []*image.YCbCr{full, full.SubImage(image.Rect(8, 5, 33, 27)).(*image.YCbCr)} {
+			r := newRaster(img)
+			b := img.Bounds()
+			// The luma plane is the Y plane.
+			if r.lum[0] != img.Y[img.YOffset(b.Min.X, b.Min.Y)] {
+				t.Errorf("luma plane does not start with Y")
+			}
+			r.level(0)
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					c := img.YCbCrAt(x, y)
+					wr, wg, wb := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					p := r.pix[3*((y-b.Min.Y)*r.w+(x-b.Min.X)):]
+					if p[0] != wr || p[1] != wg || p[2] != wb {
+						t.Fatalf("%v %v at (%d,%d): got %v, want %d %d %d", ratio, b, x, y, p[:3], wr, wg, wb)
+					}
+				}
+			}
+		}
+	}
+}
