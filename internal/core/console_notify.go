@@ -1,0 +1,223 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+	"unicode/utf8"
+
+	"xiaoxiang"
+	"xiaoxiang/internal/sqldb"
+)
+
+// SubscribeSender sends one WeChat subscription message (internal/wechat's
+// Client.SendSubscribe behind an adapter in internal/app: it resolves the
+// account's openid and fills the template's data keys).
+type SubscribeSender interface {
+	SendSubscribe(ctx context.Context, m SubscribeMessage) error
+}
+
+// SubscribeTemplate says how one notification kind becomes a WeChat
+// subscription message: the template id, the mini-program page, and the
+// data keys for the title, the body and the time (e.g. "thing1",
+// "thing2", "time3"; empty keys are left out).
+type SubscribeTemplate struct {
+	TemplateID string
+	Page       string
+	TitleKey   string
+	BodyKey    string
+	TimeKey    string
+}
+
+// SubscribeMessage is a notification ready for WeChat.
+type SubscribeMessage struct {
+	AccountID  int64
+	TemplateID string
+	Page       string
+	Data       map[string]string
+}
+
+// NotifyResult counts one run of the notification worker.
+type NotifyResult struct {
+	Sent      int
+	NoCredit  int // in-app only: the student holds no subscription credit
+	Retried   int
+	Discarded int
+}
+
+// notifyLease is how long a worker holds a claimed notification job.
+const notifyLease = 2 * time.Minute
+
+// RunNotifyJobs claims due notification jobs (up to limit) and sends them.
+// A message is sent at most once: before calling WeChat the job is marked
+// "sending" in its own committed transaction together with spending the
+// credit, so a worker that dies mid-send leaves a job that is discarded, not
+// re-sent. A failed send (WeChat said no, or the network failed before an
+// answer) is retried with exponential backoff and the credit is given back.
+func (c *Console) RunNotifyJobs(ctx context.Context, limit int) (NotifyResult, error) {
+	var res NotifyResult
+	var jobs []*sqldb.Job
+	now := c.now()
+	err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		jobs, err = tx.ClaimJobs(ctx, []string{JobNotify}, now, notifyLease, limit)
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, j := range jobs {
+		if err := c.runNotifyJob(ctx, j, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+const sendingNote = "sending"
+
+func (c *Console) runNotifyJob(ctx context.Context, j *sqldb.Job, res *NotifyResult) error {
+	var args NotifyArgs
+	if err := json.Unmarshal([]byte(j.Args), &args); err != nil {
+		res.Discarded++
+		return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.DiscardJob(ctx, j.ID, "bad args") })
+	}
+	if j.LastError == sendingNote {
+		// A previous worker died between "sending" and the outcome: WeChat
+		// may have delivered it, so never send again.
+		res.Discarded++
+		return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.DiscardJob(ctx, j.ID, "interrupted while sending; not resent") })
+	}
+	var n *xiaoxiang.Notification
+	var tpl SubscribeTemplate
+	send := false
+	err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		n, err = findNotification(ctx, tx, args.NotificationID)
+		if err != nil {
+			return err
+		}
+		t, ok := c.opts.Templates[n.Kind]
+		if c.opts.Sender == nil || !ok {
+			return tx.CompleteJob(ctx, j.ID)
+		}
+		tpl = t
+		took, err := tx.TakeSubscriptionCredit(ctx, n.AccountID, n.Kind)
+		if err != nil {
+			return err
+		}
+		if !took {
+			return tx.CompleteJob(ctx, j.ID)
+		}
+		send = true
+		return tx.MarkJobRunningNote(ctx, j.ID, sendingNote)
+	})
+	if err != nil {
+		if xiaoxiang.ErrorCode(err) == xiaoxiang.ENOTFOUND {
+			res.Discarded++
+			return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.DiscardJob(ctx, j.ID, "notification gone") })
+		}
+		return err
+	}
+	if !send {
+		res.NoCredit++
+		return nil
+	}
+	sendErr := c.opts.Sender.SendSubscribe(ctx, subscribeMessage(n, tpl))
+	return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if sendErr == nil {
+			res.Sent++
+			return tx.CompleteJob(ctx, j.ID)
+		}
+		c.s.log.Warn("notification send failed", slog.Int64("job_id", j.ID), slog.Int("attempt", j.Attempts), slog.String("error", sendErr.Error()))
+		if err := tx.AddSubscriptionCredit(ctx, n.AccountID, n.Kind); err != nil {
+			return err
+		}
+		msg := clip(sendErr.Error(), 300)
+		if j.Attempts >= j.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
+			res.Discarded++
+			return tx.DiscardJob(ctx, j.ID, msg)
+		}
+		res.Retried++
+		return tx.RetryJob(ctx, j.ID, msg, c.now().Add(notifyBackoff(j.Attempts)))
+	})
+}
+
+// ErrPermanent marks a send error that retrying cannot fix (e.g. the user
+// refused the template); a sender wraps it.
+var ErrPermanent = errors.New("core: permanent send failure")
+
+// backoff is 2^attempt seconds (capped at one hour) with ±20 % jitter.
+func notifyBackoff(attempt int) time.Duration {
+	d := time.Duration(1<<min(attempt, 12)) * time.Second
+	if d > time.Hour {
+		d = time.Hour
+	}
+	j := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * j)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func subscribeMessage(n *xiaoxiang.Notification, t SubscribeTemplate) SubscribeMessage {
+	data := map[string]string{}
+	if t.TitleKey != "" {
+		data[t.TitleKey] = fitRunes(n.Title, 20)
+	}
+	if t.BodyKey != "" {
+		data[t.BodyKey] = fitRunes(n.Body, 20)
+	}
+	if t.TimeKey != "" {
+		s := n.CreatedAt.In(xiaoxiang.Shanghai)
+		data[t.TimeKey] = fmt.Sprintf("%d年%d月%d日 %02d:%02d", s.Year(), s.Month(), s.Day(), s.Hour(), s.Minute())
+	}
+	page := t.Page
+	if page == "" {
+		page = n.Link
+	}
+	return SubscribeMessage{AccountID: n.AccountID, TemplateID: t.TemplateID, Page: page, Data: data}
+}
+
+// fitRunes cuts s to n characters, ending with "…" when cut (WeChat "thing"
+// values are at most 20 characters).
+func fitRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// findNotification loads one notification by id.
+func findNotification(ctx context.Context, tx *sqldb.Tx, id int64) (*xiaoxiang.Notification, error) {
+	return tx.FindNotificationByID(ctx, id)
+}
+
+// RunWorker runs the console's background jobs (notifications and delivery
+// packages) until ctx is done, polling every interval.
+func (c *Console) RunWorker(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := c.RunNotifyJobs(ctx, 20); err != nil && ctx.Err() == nil {
+			c.s.log.Error("notification jobs", slog.String("error", err.Error()))
+		}
+		if _, err := c.RunPackageJobs(ctx, 1); err != nil && ctx.Err() == nil {
+			c.s.log.Error("package jobs", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,453 @@
+package core_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"xiaoxiang"
+	"xiaoxiang/internal/auth"
+	"xiaoxiang/internal/core"
+	"xiaoxiang/internal/sqldb"
+	"xiaoxiang/internal/web/console/consoletest"
+)
+
+var ctx = context.Background()
+
+func code(err error) string { return xiaoxiang.ErrorCode(err) }
+
+func TestConsole_StaffLogin(t *testing.T) {
+	env := consoletest.New(t)
+	sch := env.School("湖南师范大学")
+	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
+	c := env.Console
+
+	t.Run("rejects a wrong password with a generic message", func(t *testing.T) {
+		_, err := c.StaffLogin(ctx, core.StaffLoginInput{Username: adm.Staff.Username, Password: "wrong-pass-1", IP: "10.0.0.1"})
+		if code(err) != xiaoxiang.EUNAUTHORIZED || xiaoxiang.ErrorMessage(err) != "用户名或密码错误。" {
+			t.Fatalf("err = %v", err)
+		}
+		_, err = c.StaffLogin(ctx, core.StaffLoginInput{Username: "nobody", Password: "wrong-pass-1", IP: "10.0.0.1"})
+		if xiaoxiang.ErrorMessage(err) != "用户名或密码错误。" {
+			t.Fatalf("unknown user: %v", err)
+		}
+	})
+	t.Run("logs in and resolves the session", func(t *testing.T) {
+		s, err := c.StaffLogin(ctx, core.StaffLoginInput{Username: strings.ToUpper(adm.Staff.Username[:1]) + adm.Staff.Username[1:], Password: consoletest.Password, IP: "10.0.0.2"})
+		if err == nil {
+			t.Fatal("usernames are case-sensitive in the store; want failure for a changed case")
+		}
+		s, err = c.StaffLogin(ctx, core.StaffLoginInput{Username: adm.Staff.Username, Password: consoletest.Password, IP: "10.0.0.2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, hash, err := c.Authenticate(ctx, s.Token, "10.0.0.2")
+		if err != nil || a.Staff.ID != adm.Staff.ID || hash != s.SessionHash {
+			t.Fatalf("authenticate: %v %v", a, err)
+		}
+		env.Clock.Advance(auth.SessionIdleTimeout + time.Second)
+		if _, _, err := c.Authenticate(ctx, s.Token, ""); code(err) != xiaoxiang.EUNAUTHORIZED {
+			t.Fatalf("idle session still valid: %v", err)
+		}
+	})
+	t.Run("locks the account after repeated failures", func(t *testing.T) {
+		var err error
+		for range 12 {
+			_, err = c.StaffLogin(ctx, core.StaffLoginInput{Username: adm.Staff.Username, Password: "bad-pass-99", IP: "10.0.0.3"})
+		}
+		if code(err) != xiaoxiang.ETOOMANY {
+			t.Fatalf("err = %v, want too_many", err)
+		}
+		if len(env.Audit("login_failed")) == 0 {
+			t.Fatal("failed logins are not audited")
+		}
+	})
+	t.Run("requires TOTP once enabled", func(t *testing.T) {
+		rev := env.Staff(xiaoxiang.RoleReviewer, 0)
+		setup := c.NewTOTPSetup(rev)
+		codeNow, _ := auth.TOTPCode(setup.Secret, env.Clock.Now())
+		if err := c.EnableTOTP(ctx, rev, setup.Secret, codeNow); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.StaffLogin(ctx, core.StaffLoginInput{Username: rev.Staff.Username, Password: consoletest.Password, IP: "10.0.0.4"})
+		if !errors.Is(err, core.ErrNeedTOTP) {
+			t.Fatalf("err = %v, want ErrNeedTOTP", err)
+		}
+		env.Clock.Advance(31 * time.Second)
+		next, _ := auth.TOTPCode(setup.Secret, env.Clock.Now())
+		if _, err := c.StaffLogin(ctx, core.StaffLoginInput{Username: rev.Staff.Username, Password: consoletest.Password, TOTP: next, IP: "10.0.0.4"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.StaffLogin(ctx, core.StaffLoginInput{Username: rev.Staff.Username, Password: consoletest.Password, TOTP: next, IP: "10.0.0.4"}); err == nil {
+			t.Fatal("a TOTP code was accepted twice")
+		}
+	})
+}
+
+func TestConsole_TwoReviewersOnePhoto(t *testing.T) {
+	env := consoletest.New(t)
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	st := env.Student(task, "丁白云", "文学院", "汉语言1班")
+	sub := env.Submit(st, "pass")
+	a := env.Staff(xiaoxiang.RoleReviewer, 0)
+	b := env.Staff(xiaoxiang.RoleReviewer, sch.ID)
+	c := env.Console
+
+	// Both race for the next photo: exactly one wins.
+	var wg sync.WaitGroup
+	ids := make([]int64, 2)
+	errs := make([]error, 2)
+	for i, r := range []*core.Actor{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i], errs[i] = c.ClaimNext(ctx, r, core.QueueFilter{}, nil)
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if (ids[0] == sub.ID) == (ids[1] == sub.ID) {
+		t.Fatalf("claims = %v, want exactly one to get %d", ids, sub.ID)
+	}
+	winner, loser := a, b
+	if ids[1] == sub.ID {
+		winner, loser = b, a
+	}
+	if err := c.Claim(ctx, loser, sub.ID); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("second claim: %v", err)
+	}
+	if err := c.Decide(ctx, loser, sub.ID, core.Decision{Approve: true}); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("second reviewer decided a locked photo: %v", err)
+	}
+	if err := c.Decide(ctx, winner, sub.ID, core.Decision{Approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Decide(ctx, winner, sub.ID, core.Decision{Approve: false, Reasons: []string{"blurry"}}); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("approved photo decided again: %v", err)
+	}
+	got := env.Submission(sub.ID)
+	if got.Status != xiaoxiang.SubmissionApproved || got.ReviewerID != winner.Staff.ID || got.ClaimedBy != 0 {
+		t.Fatalf("submission = %+v", got.Submission)
+	}
+	// A lock expires: after ClaimTTL another reviewer may take a photo.
+	st2 := env.Student(task, "王小明", "文学院", "汉语言1班")
+	sub2 := env.Submit(st2, "pass")
+	if err := c.Claim(ctx, a, sub2.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(11 * time.Minute)
+	if err := c.Claim(ctx, b, sub2.ID); err != nil {
+		t.Fatalf("expired lock not released: %v", err)
+	}
+}
+
+func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
+	env := consoletest.New(t, consoletest.Options{Console: core.ConsoleOptions{PartBytes: 1500}})
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	rev := env.Staff(xiaoxiang.RoleReviewer, 0)
+	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
+	c := env.Console
+	var students []*consoletest.Student
+	for i, name := range []string{"丁白云", "王小明", "李四", "赵六"} {
+		s := env.Student(task, name, []string{"文学院", "理学院"}[i%2], "1班")
+		env.Submit(s, "pass")
+		students = append(students, s)
+	}
+	s0 := students[0]
+
+	// Reject with reasons; the student's notification carries the advice.
+	if err := c.Decide(ctx, rev, s0.Sub.ID, core.Decision{Reasons: []string{"background", "nonsense"}}); code(err) != xiaoxiang.EINVALID {
+		t.Fatalf("unknown reason accepted: %v", err)
+	}
+	if err := c.Decide(ctx, rev, s0.Sub.ID, core.Decision{}); code(err) != xiaoxiang.EINVALID {
+		t.Fatalf("reject without reason accepted: %v", err)
+	}
+	if err := c.Decide(ctx, rev, s0.Sub.ID, core.Decision{Reasons: []string{"background"}, Note: "请换深色上衣"}); err != nil {
+		t.Fatal(err)
+	}
+	ns := env.Notifications(s0.Account.ID)
+	if len(ns) != 1 || ns[0].Title != "照片审核未通过" || !strings.Contains(ns[0].Body, "衣服颜色与背景接近") || !strings.Contains(ns[0].Body, "请换深色上衣") {
+		t.Fatalf("notifications = %+v", ns)
+	}
+	var jobs []*sqldb.Job
+	env.DB.View(ctx, func(tx *sqldb.Tx) error { jobs, _ = tx.FindJobs(ctx, core.JobNotify, 10); return nil })
+	if len(jobs) != 1 {
+		t.Fatalf("notify jobs = %d, want 1", len(jobs))
+	}
+	// Resubmit, then approve everything clean in one batch.
+	env.Submit(s0, "pass")
+	ids := []int64{}
+	for _, s := range students {
+		ids = append(ids, s.Sub.ID)
+	}
+	res, err := c.BatchApprove(ctx, rev, ids)
+	if err != nil || res.Approved != 4 {
+		t.Fatalf("batch = %+v, %v", res, err)
+	}
+	var events []*xiaoxiang.SubmissionEvent
+	env.DB.View(ctx, func(tx *sqldb.Tx) error { events, _ = tx.FindSubmissionEvents(ctx, s0.Sub.ID); return nil })
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, ",") != "submit,reject,resubmit,approve" {
+		t.Fatalf("events = %v", actions)
+	}
+
+	// Export: zip parts + manifest; names and hashes must match.
+	p, err := c.CreatePackage(ctx, adm, task.ID, core.PackageFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.RunPackageJobs(ctx, 5); err != nil || n != 1 {
+		t.Fatalf("run package jobs: %d %v", n, err)
+	}
+	p, err = c.Package(ctx, adm, p.ID)
+	if err != nil || p.State != core.PackageReady || p.Count != 4 {
+		t.Fatalf("package = %+v, %v", p, err)
+	}
+	if len(p.Parts) < 2 {
+		t.Fatalf("parts = %d, want the package split (PartBytes 1500)", len(p.Parts))
+	}
+	files := map[string]string{} // name → sha256
+	for _, part := range p.Parts {
+		body := download(t, c, adm, p.ID, part.Name)
+		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range zr.File {
+			r, _ := f.Open()
+			b, _ := io.ReadAll(r)
+			sum := sha256.Sum256(b)
+			files[f.Name] = hex.EncodeToString(sum[:])
+		}
+	}
+	manifest := download(t, c, adm, p.ID, p.Manifests[0].Name)
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(manifest, []byte("\ufeff")))).ReadAll()
+	if err != nil || len(recs) != 5 {
+		t.Fatalf("manifest rows = %d, %v", len(recs), err)
+	}
+	for _, s := range students {
+		name := s.Doc + ".jpg"
+		sum := sha256.Sum256(s.JPEG)
+		if files[name] != hex.EncodeToString(sum[:]) {
+			t.Errorf("%s: zip hash %q, want the submitted photo", name, files[name])
+		}
+	}
+	for _, r := range recs[1:] {
+		if files[r[1]] != r[9] {
+			t.Errorf("manifest %s sha %s, zip %s", r[1], r[9], files[r[1]])
+		}
+	}
+	if len(env.Audit("export_package")) != 1 || env.Audit("export_package")[0].Count != 4 {
+		t.Fatalf("export not audited with its count: %+v", env.Audit("export_package"))
+	}
+	// An expired link no longer works.
+	link, _, _ := c.DownloadLink(ctx, adm, p.ID, p.Parts[0].Name)
+	env.Clock.Advance(25 * time.Hour)
+	if _, err := c.OpenDownload(ctx, strings.TrimPrefix(link, "/dl/"), ""); code(err) != xiaoxiang.ENOTFOUND {
+		t.Fatalf("expired link: %v", err)
+	}
+	// Mark delivered: every photo moves to 已交付 and the student is told.
+	n, err := c.MarkDelivered(ctx, adm, p.ID)
+	if err != nil || n != 4 {
+		t.Fatalf("delivered %d, %v", n, err)
+	}
+	if got := env.Submission(s0.Sub.ID); got.Status != xiaoxiang.SubmissionDelivered || got.PackageID != p.ID {
+		t.Fatalf("status = %s", got.Status)
+	}
+	if ns := env.Notifications(s0.Account.ID); ns[0].Title != "照片已交付学校" {
+		t.Fatalf("no delivery notification: %+v", ns[0])
+	}
+	if _, err := c.MarkDelivered(ctx, adm, p.ID); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("delivered twice: %v", err)
+	}
+}
+
+func download(t *testing.T, c *core.Console, a *core.Actor, id int64, name string) []byte {
+	t.Helper()
+	link, _, err := c.DownloadLink(ctx, a, id, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.OpenDownload(ctx, strings.TrimPrefix(link, "/dl/"), "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Body.Close()
+	b, _ := io.ReadAll(d.Body)
+	return b
+}
+
+func TestConsole_SchoolIsolation(t *testing.T) {
+	env := consoletest.New(t)
+	a := env.School("甲大学")
+	b := env.School("乙大学")
+	ta := env.Task(a.ID, xiaoxiang.LinkByDocument)
+	st := env.Student(ta, "丁白云", "文学院", "1班")
+	sub := env.Submit(st, "pass")
+	admB := env.Staff(xiaoxiang.RoleSchoolAdmin, b.ID)
+	revB := env.Staff(xiaoxiang.RoleReviewer, b.ID)
+	collegeAdm := env.Staff(xiaoxiang.RoleSchoolAdmin, a.ID, "理学院")
+	c := env.Console
+
+	checks := map[string]error{}
+	_, checks["task"] = c.Task(ctx, admB, ta.ID)
+	_, checks["progress"] = c.Progress(ctx, admB, ta.ID, "college", "", "")
+	_, _, checks["students"] = c.Students(ctx, admB, ta.ID, core.StudentQuery{})
+	_, checks["review"] = c.Review(ctx, revB, sub.ID)
+	checks["claim"] = c.Claim(ctx, revB, sub.ID)
+	checks["decide"] = c.Decide(ctx, revB, sub.ID, core.Decision{Approve: true})
+	_, checks["reveal"] = c.RevealDocument(ctx, admB, st.Entry.ID)
+	_, checks["reveal college"] = c.RevealDocument(ctx, collegeAdm, st.Entry.ID)
+	_, checks["package"] = c.CreatePackage(ctx, admB, ta.ID, core.PackageFilter{})
+	_, checks["photo"] = c.OpenReviewPhoto(ctx, revB, sub.ID, core.ReviewPhotoStandardized)
+	_, checks["tasks"] = c.Tasks(ctx, admB, a.ID)
+	_, checks["import"] = c.ImportRoster(ctx, admB, ta.ID, strings.NewReader("姓名,证件号码\n"))
+	checks["status"] = c.SetTaskStatus(ctx, admB, ta.ID, xiaoxiang.TaskClosed)
+	_, checks["schools"] = c.Schools(ctx, admB)
+	for name, err := range checks {
+		if c := code(err); c != xiaoxiang.ENOTFOUND && c != xiaoxiang.EFORBIDDEN {
+			t.Errorf("%s: err = %v, want not found or forbidden", name, err)
+		}
+	}
+	items, total, err := c.ReviewQueue(ctx, revB, core.QueueFilter{})
+	if err != nil || total != 0 || len(items) != 0 {
+		t.Fatalf("school B reviewer sees %d items of school A", total)
+	}
+	if id, _ := c.ClaimNext(ctx, revB, core.QueueFilter{}, nil); id != 0 {
+		t.Fatal("school B reviewer claimed school A's photo")
+	}
+	// The college-scoped admin sees only their college's rows.
+	rows, total, err := c.Students(ctx, collegeAdm, ta.ID, core.StudentQuery{})
+	if err != nil || total != 0 || len(rows) != 0 {
+		t.Fatalf("college admin sees %d rows of another college (%v)", total, err)
+	}
+}
+
+func TestConsole_ImportRoster(t *testing.T) {
+	env := consoletest.New(t)
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
+	c := env.Console
+	d1, d2 := consoletest.DocNumber(1), consoletest.DocNumber(2)
+	csvFile := "姓名,证件类型,证件号码,学号,学院,专业,班级\n" +
+		"丁白云,居民身份证," + d1 + ",2023001,文学院,汉语言文学,1班\n" +
+		"王小明,居民身份证,110105199001010000,2023002,文学院,汉语言文学,1班\n" + // bad check digit
+		"李四,居民身份证," + d2 + ",2023003,理学院,数学,2班\n" +
+		",居民身份证," + consoletest.DocNumber(3) + ",2023004,理学院,数学,2班\n" // no name
+	rep, err := c.ImportRoster(ctx, adm, task.ID, strings.NewReader(csvFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 2 || rep.Parsed.ErrorRows() != 2 {
+		t.Fatalf("created %d, error rows %d, issues %+v", rep.Created, rep.Parsed.ErrorRows(), rep.Parsed.Issues)
+	}
+	for _, is := range rep.Parsed.Issues {
+		if strings.Contains(is.Message, "110105199001010000") {
+			t.Fatalf("issue message leaks the document number: %s", is.Message)
+		}
+	}
+	// Upsert: the same people again, one moved class.
+	again := "姓名,证件号码,学号,学院,专业,班级\n丁白云," + d1 + ",2023001,文学院,汉语言文学,3班\n"
+	rep, err = c.ImportRoster(ctx, adm, task.ID, strings.NewReader(again))
+	if err != nil || rep.Created != 0 || rep.Updated != 1 {
+		t.Fatalf("upsert: %+v %v", rep, err)
+	}
+	rows, total, _ := c.Students(ctx, adm, task.ID, core.StudentQuery{Class: "3班"})
+	if total != 1 || rows[0].Name != "丁白云" {
+		t.Fatalf("class after upsert: %d", total)
+	}
+	full, err := c.RevealDocument(ctx, adm, rows[0].EntryID)
+	if err != nil || full != d1 {
+		t.Fatalf("reveal: %v", err)
+	}
+	if len(env.Audit("reveal_document")) != 1 {
+		t.Fatal("reveal not audited")
+	}
+	// Malformed files answer a Chinese sentence.
+	for name, body := range map[string]string{
+		"not a roster": "\x00\x01\x02binary",
+		"no columns":   "foo,bar\n1,2\n",
+	} {
+		_, err := c.ImportRoster(ctx, adm, task.ID, strings.NewReader(body))
+		if code(err) != xiaoxiang.EINVALID || xiaoxiang.ErrorMessage(err) == "" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []core.SubscribeMessage
+	fail int
+}
+
+func (f *fakeSender) SendSubscribe(ctx context.Context, m core.SubscribeMessage) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail > 0 {
+		f.fail--
+		return errors.New("wechat: errcode 45015")
+	}
+	f.sent = append(f.sent, m)
+	return nil
+}
+
+func TestConsole_NotifyJobs(t *testing.T) {
+	snd := &fakeSender{fail: 1}
+	env := consoletest.New(t, consoletest.Options{Console: core.ConsoleOptions{Sender: snd,
+		Templates: map[string]core.SubscribeTemplate{core.NotifyReviewResult: {TemplateID: "tpl-review", TitleKey: "thing1", BodyKey: "thing2", TimeKey: "time3"}}}})
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	rev := env.Staff(xiaoxiang.RoleReviewer, 0)
+	withCredit := env.Student(task, "丁白云", "文学院", "1班")
+	noCredit := env.Student(task, "王小明", "文学院", "1班")
+	env.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		return tx.AddSubscriptionCredit(ctx, withCredit.Account.ID, core.NotifyReviewResult)
+	})
+	for _, s := range []*consoletest.Student{withCredit, noCredit} {
+		env.Submit(s, "pass")
+		if err := env.Console.Decide(ctx, rev, s.Sub.ID, core.Decision{Approve: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := env.Console.RunNotifyJobs(ctx, 10)
+	if err != nil || res.Retried != 1 || res.NoCredit != 1 {
+		t.Fatalf("first run = %+v, %v", res, err)
+	}
+	env.Clock.Advance(time.Hour)
+	res, err = env.Console.RunNotifyJobs(ctx, 10)
+	if err != nil || res.Sent != 1 {
+		t.Fatalf("second run = %+v, %v", res, err)
+	}
+	env.Clock.Advance(24 * time.Hour)
+	res, _ = env.Console.RunNotifyJobs(ctx, 10)
+	if res != (core.NotifyResult{}) || len(snd.sent) != 1 {
+		t.Fatalf("resent: %+v, sent %d", res, len(snd.sent))
+	}
+	m := snd.sent[0]
+	if m.AccountID != withCredit.Account.ID || m.TemplateID != "tpl-review" || m.Data["thing1"] != "照片审核通过" || m.Data["time3"] == "" {
+		t.Fatalf("message = %+v", m)
+	}
+	var credits map[string]int
+	env.DB.View(ctx, func(tx *sqldb.Tx) error { credits, _ = tx.SubscriptionCredits(ctx, withCredit.Account.ID); return nil })
+	if credits[core.NotifyReviewResult] != 0 {
+		t.Fatalf("credit not spent: %v", credits)
+	}
+}
