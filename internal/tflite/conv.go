@@ -224,18 +224,20 @@ func (c *convOp) im2col(in, a []float32, p0, p1 int) {
 // discards the extra results.
 func gemmPanels(a []float32, rows, k int, wp []float32, panels []panel, bias, out []float32, n int, act clamp) {
 	var acc [64]float32
-	for r := 0; r < rows; r += 4 {
-		nr := min(4, rows-r)
-		var ar [4][]float32
-		for i := range ar {
-			rr := r + i
-			if i >= nr {
-				rr = r
+	// Panel-major: one panel of weights (k×16) stays in cache while every
+	// row group of the tile streams past it.
+	for _, p := range panels {
+		bp := wp[p.off : p.off+p.width*k]
+		for r := 0; r < rows; r += 4 {
+			nr := min(4, rows-r)
+			var ar [4][]float32
+			for i := range ar {
+				rr := r + i
+				if i >= nr {
+					rr = r
+				}
+				ar[i] = a[rr*k : rr*k+k]
 			}
-			ar[i] = a[rr*k : rr*k+k]
-		}
-		for _, p := range panels {
-			bp := wp[p.off : p.off+p.width*k]
 			if nr == 4 && p.width == 16 && p.col+16 <= n {
 				o := out[r*n+p.col:]
 				if micro16Store(ar[0], ar[1], ar[2], ar[3], bp, o, o[n:], o[2*n:], o[3*n:], bias[p.col:], act) {

@@ -63,8 +63,10 @@ func FuzzParse(f *testing.F) {
 func smallSeedModels() [][]byte {
 	var out [][]byte
 	conv, _, _ := convModel(5, 5, 2, 3, 3, 3, padSame, 2, 1, actRelu6, fill(54, 0.1), fill(3, 0))
-	out = append(out, conv, dwModel(6, 6, 3, 1, 3, padSame, 1, 1, fill(27, 0.1), fill(3, 0)),
-		dwModel(6, 6, 2, 2, 5, padValid, 1, 1, fill(100, 0.1), fill(4, 0)))
+	conv16, _, _ := convModel(4, 4, 3, 16, 1, 1, padSame, 1, 1, actNone, fill(48, 0.1), fill(16, 0))
+	out = append(out, conv, conv16, dwModel(6, 6, 3, 1, 3, padSame, 1, 1, fill(27, 0.1), fill(3, 0)),
+		dwModel(6, 6, 2, 2, 5, padValid, 1, 1, fill(100, 0.1), fill(4, 0)),
+		dwModel(5, 5, 16, 1, 3, padSame, 2, 1, fill(144, 0.1), fill(16, 0)))
 	b := newTB()
 	x := b.act("x", 1, 2, 2, 1)
 	w := b.constF("w", []float32{1, 2, 3, 4}, 1, 2, 2, 1)

@@ -1,5 +1,7 @@
 package tflite
 
+import "math"
+
 // Implemented in gemm_amd64.s.
 
 //go:noescape
@@ -88,4 +90,64 @@ func dwRow(out, in, w, bias []float32, c8 int, taps, wtaps []int, maxTap, maxW, 
 	bias = bias[:c8]
 	dwRowAVX2(&out[0], &in[0], &w[0], &bias[0], c8, &taps[0], &wtaps[0], len(taps), act.lo, act.hi, npix, inStride*4, outStride*4)
 	return true
+}
+
+//go:noescape
+func vaddAVX2(y, a, b *float32, n int, lo, hi float32)
+
+//go:noescape
+func vmulAVX2(y, a, b *float32, n int, lo, hi float32)
+
+//go:noescape
+func vpreluAVX2(y, a, alpha *float32, n int)
+
+//go:noescape
+func vclampAVX2(y, x *float32, n int, lo, hi float32)
+
+//go:noescape
+func vhardswishAVX2(y, x *float32, n int, sixth float32)
+
+// vecBinary computes the first n8 = len(y)&^7 elements of y = a (op) b with
+// the assembly kernels and returns n8 (0 when unavailable).
+func vecBinary(kind int32, y, a, b []float32, act clamp) int {
+	n8 := len(y) &^ 7
+	if !useAVX2 || n8 == 0 {
+		return 0
+	}
+	y, a, b = y[:n8], a[:n8], b[:n8]
+	switch kind {
+	case opAdd:
+		vaddAVX2(&y[0], &a[0], &b[0], n8, act.lo, act.hi)
+	case opMul:
+		vmulAVX2(&y[0], &a[0], &b[0], n8, act.lo, act.hi)
+	case opPrelu:
+		vpreluAVX2(&y[0], &a[0], &b[0], n8)
+		act.applyAll(y)
+	default:
+		return 0
+	}
+	return n8
+}
+
+// vecUnary computes the first len(y)&^7 elements of a clamp or hard-swish
+// and returns how many it did (0 when unavailable).
+func vecUnary(kind int32, y, x []float32, sixth float32) int {
+	n8 := len(y) &^ 7
+	if !useAVX2 || n8 == 0 {
+		return 0
+	}
+	y, x = y[:n8], x[:n8]
+	switch kind {
+	case opRelu:
+		vclampAVX2(&y[0], &x[0], n8, 0, float32(math.Inf(1)))
+	case opRelu6:
+		vclampAVX2(&y[0], &x[0], n8, 0, 6)
+	case opReluN1To1:
+		vclampAVX2(&y[0], &x[0], n8, -1, 1)
+	case opHardSwish:
+		vhardswishAVX2(&y[0], &x[0], n8, sixth)
+	default:
+		return 0
+	}
+	return n8
 }

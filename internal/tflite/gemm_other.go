@@ -16,3 +16,7 @@ func micro16Store(a0, a1, a2, a3, b []float32, o0, o1, o2, o3, bias []float32, a
 func dwRow(out, in, w, bias []float32, c8 int, taps, wtaps []int, maxTap, maxW, npix, inStride, outStride int, act clamp) bool {
 	return false
 }
+
+func vecBinary(kind int32, y, a, b []float32, act clamp) int { return 0 }
+
+func vecUnary(kind int32, y, x []float32, sixth float32) int { return 0 }

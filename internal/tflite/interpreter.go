@@ -40,6 +40,7 @@ type Interpreter struct {
 	iscratch [][]int     // per worker
 	threads  int
 	wg       sync.WaitGroup
+	pending  atomic.Int32 // ranges handed to workers and not finished yet
 	panicV   atomic.Value
 }
 
@@ -139,6 +140,7 @@ func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 	ensureWorkers(parts - 1)
 	step := (n + parts - 1) / parts
 	it.wg.Add(parts - 1)
+	it.pending.Add(int32(parts - 1))
 	for w := 1; w < parts; w++ {
 		lo, hi := w*step, (w+1)*step
 		if hi > n {
@@ -154,8 +156,17 @@ func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 		hi = n
 	}
 	r.runRange(it, 0, 0, hi)
+	// The other ranges usually finish within microseconds: poll briefly
+	// before parking, which would cost a scheduler wake-up.
+	for i := 0; i < spinPolls && it.pending.Load() > 0; i++ {
+		runtime.Gosched()
+	}
 	it.wg.Wait()
 }
+
+// spinPolls bounds the polling of parallel and of idle workers (each poll
+// yields the processor, so waiting goroutines still run).
+const spinPolls = 200
 
 type task struct {
 	r              ranged
@@ -181,7 +192,22 @@ func ensureWorkers(n int) {
 }
 
 func workerLoop() {
-	for t := range workCh {
+	for {
+		var t task
+		got := false
+		// Operators of one Invoke come microseconds apart: poll a little
+		// before blocking so the next range starts without a wake-up.
+		for i := 0; i < spinPolls && !got; i++ {
+			select {
+			case t = <-workCh:
+				got = true
+			default:
+				runtime.Gosched()
+			}
+		}
+		if !got {
+			t = <-workCh
+		}
 		runTask(t)
 	}
 }
@@ -191,6 +217,7 @@ func runTask(t task) {
 		if r := recover(); r != nil {
 			t.it.panicV.Store(fmt.Sprint(r))
 		}
+		t.it.pending.Add(-1)
 		t.it.wg.Done()
 	}()
 	if t.lo < t.hi {

@@ -2,6 +2,7 @@ package tflite
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -632,6 +633,76 @@ func TestTrailingPeriod(t *testing.T) {
 	} {
 		if got := trailingPeriod(tc.s, out); got != tc.want {
 			t.Errorf("trailingPeriod(%v) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}
+
+// TestElementwiseLong checks the vectorised element-wise paths (lengths not
+// a multiple of 8, broadcast periods) against scalar formulas, with and
+// without the assembly kernels.
+func TestElementwiseLong(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	r := rand.New(rand.NewPCG(7, 8))
+	const h, w, c = 3, 5, 20 // 300 elements, period 20
+	x := randVec(r, h*w*c)
+	full := randVec(r, h*w*c)
+	per := randVec(r, c)
+	for _, asm := range []bool{saved, false} {
+		useAVX2 = asm
+		for _, tc := range []struct {
+			op    int32
+			act   uint8
+			other []float32
+			shape []int32
+			f     func(a, b float64) float64
+		}{
+			{opAdd, actRelu6, full, []int32{1, h, w, c}, func(a, b float64) float64 { return math.Min(math.Max(a+b, 0), 6) }},
+			{opMul, actNone, full, []int32{1, h, w, c}, func(a, b float64) float64 { return a * b }},
+			{opMul, actRelu, per, []int32{1, 1, 1, c}, func(a, b float64) float64 { return math.Max(a*b, 0) }},
+			{opPrelu, actNone, per, []int32{1, 1, c}, func(a, b float64) float64 {
+				if a < 0 {
+					return a * b
+				}
+				return a
+			}},
+		} {
+			b := newTB()
+			xi := b.act("x", 1, h, w, c)
+			oi := b.constF("o", tc.other, tc.shape...)
+			y := b.act("y", 1, h, w, c)
+			var opts *fbObj
+			if tc.op != opPrelu {
+				opts = obj().u8(0, tc.act)
+			}
+			b.op(tc.op, opts, []int32{xi, oi}, y)
+			got := runModel(t, b.bytes([]int32{xi}, y), 2, x)[0]
+			want := make([]float32, len(x))
+			for i := range x {
+				want[i] = float32(tc.f(float64(x[i]), float64(tc.other[i%len(tc.other)])))
+			}
+			assertClose(t, fmt.Sprintf("%s asm=%v", opName(tc.op), asm), got, want, 1e-6)
+		}
+		for _, op := range []int32{opRelu, opRelu6, opHardSwish, opLogistic} {
+			b := newTB()
+			xi := b.act("x", 1, 300)
+			y := b.act("y", 1, 300)
+			b.op(op, nil, []int32{xi}, y)
+			got := runModel(t, b.bytes([]int32{xi}, y), 1, x)[0]
+			want := make([]float32, len(x))
+			for i, v := range x {
+				switch op {
+				case opRelu:
+					want[i] = max(v, 0)
+				case opRelu6:
+					want[i] = min(max(v, 0), 6)
+				case opHardSwish:
+					want[i] = float32(float64(v) * math.Min(math.Max(float64(v)+3, 0), 6) / 6)
+				case opLogistic:
+					want[i] = float32(1 / (1 + math.Exp(-float64(v))))
+				}
+			}
+			assertClose(t, fmt.Sprintf("%s asm=%v", opName(op), asm), got, want, 1e-6)
 		}
 	}
 }

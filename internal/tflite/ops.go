@@ -350,6 +350,9 @@ func (u *unaryOp) runRange(it *Interpreter, _, lo, hi int) {
 	x := it.data[u.in][lo:hi]
 	y := it.data[u.out][lo:hi]
 	y = y[:len(x)]
+	if done := vecUnary(u.kind, y, x, u.sixth); done > 0 {
+		x, y = x[done:], y[done:]
+	}
 	switch u.kind {
 	case opRelu:
 		for i, v := range x {
@@ -551,6 +554,9 @@ func (op *binaryOp) apply(y, a, b []float32, sa, sb int) {
 	lo, hi := op.act.lo, op.act.hi
 	if sa == 1 && sb == 1 {
 		a, b = a[:n], b[:n]
+		if done := vecBinary(op.kind, y, a, b, op.act); done > 0 {
+			y, a, b = y[done:], a[done:], b[done:]
+		}
 		switch {
 		case op.kind == opAdd && op.act == noClamp:
 			for i, v := range a {
