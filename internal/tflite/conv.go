@@ -357,30 +357,30 @@ func (t *transposeConvOp) run(it *Interpreter) { it.parallel(t, t.oh, 1, t.cost(
 
 func (t *transposeConvOp) runRange(it *Interpreter, _, lo, hi int) {
 	in, out := it.data[t.in], it.data[t.out]
-	c := t.c
+	c, oc := t.c, t.oc
 	for oy := lo; oy < hi; oy++ {
-		orow := out[oy*t.ow*t.oc : (oy+1)*t.ow*t.oc]
+		orow := out[oy*t.ow*oc : (oy+1)*t.ow*oc]
 		for ox := 0; ox < t.ow; ox++ {
-			copy(orow[ox*t.oc:(ox+1)*t.oc], t.bias[:t.oc])
+			copy(orow[ox*oc:(ox+1)*oc], t.bias[:oc])
 		}
-		for ky := 0; ky < t.kh; ky++ {
-			ny := oy + t.padT - ky
-			if ny < 0 || ny%t.sh != 0 || ny/t.sh >= t.h {
+		// Only kernel rows ky ≡ oy+padT (mod sh) land on this output row.
+		for ky := (oy + t.padT) % t.sh; ky < t.kh; ky += t.sh {
+			iy := (oy + t.padT - ky) / t.sh
+			if iy < 0 || iy >= t.h {
 				continue
 			}
-			iy := ny / t.sh
+			irow := in[iy*t.w*c : (iy+1)*t.w*c]
 			for ox := 0; ox < t.ow; ox++ {
-				o := orow[ox*t.oc : (ox+1)*t.oc]
-				for kx := 0; kx < t.kw; kx++ {
-					nx := ox + t.padL - kx
-					if nx < 0 || nx%t.sw != 0 || nx/t.sw >= t.w {
+				o := orow[ox*oc : (ox+1)*oc]
+				for kx := (ox + t.padL) % t.sw; kx < t.kw; kx += t.sw {
+					ix := (ox + t.padL - kx) / t.sw
+					if ix < 0 || ix >= t.w {
 						continue
 					}
-					ix := nx / t.sw
-					px := in[(iy*t.w+ix)*c : (iy*t.w+ix+1)*c]
-					for oc := range o {
-						wr := t.wt[((oc*t.kh+ky)*t.kw+kx)*c : ((oc*t.kh+ky)*t.kw+kx+1)*c]
-						o[oc] += dot(px, wr)
+					px := irow[ix*c : (ix+1)*c]
+					for j := range o {
+						w0 := ((j*t.kh+ky)*t.kw + kx) * c
+						o[j] += dot(px, t.wt[w0:w0+c])
 					}
 				}
 			}

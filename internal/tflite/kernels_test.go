@@ -458,6 +458,18 @@ func TestPadConcatReshape(t *testing.T) {
 	got := runModel(t, b.bytes([]int32{x}, y), 1, []float32{1, 2, 3, 4})[0]
 	assertClose(t, "pad", got, []float32{0, 0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 3, 0, 4, 0, 0, 0}, 0)
 
+	// Spatial padding only (the contiguous-row path): 1x2x2x2 -> 1x3x4x2.
+	b = newTB()
+	x = b.act("x", 1, 2, 2, 2)
+	p = b.constI("pads", []int32{0, 0, 0, 1, 1, 1, 0, 0}, 4, 2)
+	y = b.act("y", 1, 3, 4, 2)
+	b.op(opPad, nil, []int32{x, p}, y)
+	got = runModel(t, b.bytes([]int32{x}, y), 1, seq(8, 1))[0]
+	assertClose(t, "pad spatial", got, []float32{
+		0, 0, 1, 2, 3, 4, 0, 0,
+		0, 0, 5, 6, 7, 8, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0}, 0)
+
 	// Concatenate on the channel axis and on axis 1, then reshape.
 	b = newTB()
 	x1 := b.act("x1", 1, 2, 1, 2)

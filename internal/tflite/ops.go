@@ -824,6 +824,20 @@ func (p *padOp) run(it *Interpreter) {
 	in, out := it.data[p.in], it.data[p.out]
 	clear(out)
 	d, o := p.id, p.od
+	if d[3] == o[3] {
+		// The last axis is not padded: each input row of d[2]*d[3] values is
+		// one contiguous run of the output.
+		run := d[2] * d[3]
+		i := 0
+		for a := 0; a < d[0]; a++ {
+			for b := 0; b < d[1]; b++ {
+				dst := (((a+p.before[0])*o[1]+b+p.before[1])*o[2] + p.before[2]) * o[3]
+				copy(out[dst:dst+run], in[i:i+run])
+				i += run
+			}
+		}
+		return
+	}
 	i := 0
 	for a := 0; a < d[0]; a++ {
 		for b := 0; b < d[1]; b++ {
@@ -931,6 +945,7 @@ func newResize(m *Model, x, sizeT, y int, alignCorners, halfPixel bool) (*resize
 		}
 	}
 	r := &resizeOp{in: x, out: y, h: xs[1], w: xs[2], c: xs[3], oh: ys[1], ow: ys[2]}
+	m.needScratch(r.w * r.c)
 	r.y0, r.y1, r.fy = resizeAxis(r.h, r.oh, alignCorners, halfPixel)
 	r.x0, r.x1, r.fx = resizeAxis(r.w, r.ow, alignCorners, halfPixel)
 	return r, nil
@@ -969,24 +984,29 @@ func (r *resizeOp) cost() int64 { return int64(r.oh) * int64(r.ow) * int64(r.c) 
 
 func (r *resizeOp) run(it *Interpreter) { it.parallel(r, r.oh, 1, r.cost()*2) }
 
-func (r *resizeOp) runRange(it *Interpreter, _, lo, hi int) {
+func (r *resizeOp) runRange(it *Interpreter, worker, lo, hi int) {
 	in, out := it.data[r.in], it.data[r.out]
 	c := r.c
+	// Blend the two source rows once (scratch sized at Parse), then
+	// interpolate along x.
+	tmp := it.scratch[worker][:r.w*c]
 	for oy := lo; oy < hi; oy++ {
 		ra := in[r.y0[oy]*r.w*c : (r.y0[oy]+1)*r.w*c]
 		rb := in[r.y1[oy]*r.w*c : (r.y1[oy]+1)*r.w*c]
 		fy := r.fy[oy]
+		rb = rb[:len(ra)]
+		for k, v := range ra {
+			tmp[k] = v + (rb[k]-v)*fy
+		}
+		orow := out[oy*r.ow*c : (oy+1)*r.ow*c]
 		for ox := 0; ox < r.ow; ox++ {
 			fx := r.fx[ox]
-			p00 := ra[r.x0[ox]*c : (r.x0[ox]+1)*c]
-			p01 := ra[r.x1[ox]*c : (r.x1[ox]+1)*c]
-			p10 := rb[r.x0[ox]*c : (r.x0[ox]+1)*c]
-			p11 := rb[r.x1[ox]*c : (r.x1[ox]+1)*c]
-			o := out[(oy*r.ow+ox)*c : (oy*r.ow+ox+1)*c]
+			p0 := tmp[r.x0[ox]*c : (r.x0[ox]+1)*c]
+			p1 := tmp[r.x1[ox]*c : (r.x1[ox]+1)*c]
+			o := orow[ox*c : (ox+1)*c]
+			p0, p1 = p0[:len(o)], p1[:len(o)]
 			for k := range o {
-				top := p00[k] + (p01[k]-p00[k])*fx
-				bot := p10[k] + (p11[k]-p10[k])*fx
-				o[k] = top + (bot-top)*fy
+				o[k] = p0[k] + (p1[k]-p0[k])*fx
 			}
 		}
 	}
