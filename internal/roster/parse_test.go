@@ -329,6 +329,9 @@ func FuzzParse(f *testing.F) {
 	f.Add(TemplateCSV())
 	f.Add([]byte("姓名,证件号码\n甲,11010519491231002X\n"))
 	f.Add([]byte("PK\x03\x04"))
+	if x, err := Template(); err == nil {
+		f.Add(x)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Parse(bytes.NewReader(data), Options{Now: now, Limits: Limits{MaxRows: 1000}})
 		if err == nil && res == nil {

@@ -13,7 +13,14 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-func parseXLSX(data []byte, opts Options) (*Result, error) {
+// parseXLSX parses an XLSX roster. excelize parses untrusted XML; a panic
+// inside it is turned into a FileError rather than crashing the server.
+func parseXLSX(data []byte, opts Options) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, notXLSX(fmt.Errorf("panic in xlsx parser: %v", p))
+		}
+	}()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, notXLSX(err)
