@@ -244,7 +244,9 @@ func TestSubmissionRules(t *testing.T) {
 		if sub.ResubmissionsUsed != i || sub.Status != xiaoxiang.SubmissionPending || len(sub.RejectReasons) != 0 {
 			t.Fatalf("resubmission %d: %+v", i, sub)
 		}
-		reviewerSets(e, b, func(s *sqldb.SubmissionRow) { s.Status, s.RejectReasons = xiaoxiang.SubmissionRejected, []string{"blurry"} })
+		reviewerSets(e, b, func(s *sqldb.SubmissionRow) {
+			s.Status, s.RejectReasons = xiaoxiang.SubmissionRejected, []string{"blurry"}
+		})
 	}
 	e.clock.Add(24 * time.Hour) // fresh standardization quota
 	_, err = e.svc.Submit(e.ctx, a.ID, e.photo(a, b, 20).ID)
@@ -298,7 +300,10 @@ func TestStatusView(t *testing.T) {
 	}
 	// The automatic checks were queued in the same transaction.
 	var jobs []*sqldb.Job
-	e.tx(func(tx *sqldb.Tx) (err error) { jobs, err = tx.FindJobs(e.ctx, core.JobVerifySubmission, 10); return err })
+	e.tx(func(tx *sqldb.Tx) (err error) {
+		jobs, err = tx.FindJobs(e.ctx, core.JobVerifySubmission, 10)
+		return err
+	})
 	if len(jobs) != 1 || !strings.Contains(jobs[0].Args, `"submission_id":`) {
 		t.Fatalf("verify jobs = %+v", jobs)
 	}

@@ -58,7 +58,10 @@ func TestConsents(t *testing.T) {
 
 func TestSearchSchoolsAndTasks(t *testing.T) {
 	e := newEnv(t)
-	e.createTask(func(t *xiaoxiang.Task) { t.Category = xiaoxiang.CategoryGraduate; t.Title = "2026年研究生学位图像采集" })
+	e.createTask(func(t *xiaoxiang.Task) {
+		t.Category = xiaoxiang.CategoryGraduate
+		t.Title = "2026年研究生学位图像采集"
+	})
 	draft := e.createTask(func(t *xiaoxiang.Task) { t.Status = xiaoxiang.TaskDraft; t.Title = "草稿任务" })
 	closedSchool := e.createSchool("湖南大学", "10532", "hunandaxue", "hndx")
 	_ = closedSchool
@@ -245,7 +248,10 @@ func TestManualEntry(t *testing.T) {
 			t.Fatal(err)
 		}
 		var pending []*xiaoxiang.RosterEntry
-		e.tx(func(tx *sqldb.Tx) (err error) { pending, err = tx.FindPendingManualEntries(e.ctx, e.task.ID); return err })
+		e.tx(func(tx *sqldb.Tx) (err error) {
+			pending, err = tx.FindPendingManualEntries(e.ctx, e.task.ID)
+			return err
+		})
 		if len(pending) != 0 {
 			t.Fatalf("%d manual entries still pending", len(pending))
 		}
