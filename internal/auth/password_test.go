@@ -102,3 +102,11 @@ func TestPasswordPolicy(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkHashPasswordDefault(b *testing.B) {
+	for b.Loop() {
+		if _, err := HashPassword("Secret-pass-42"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
