@@ -16,7 +16,7 @@ import (
 )
 
 const visionUsage = `usage: xiaoxiang vision analyze PHOTO [--json] [--mesh] [--debug-png OUT] [--models DIR]
-                                 [--no-mask] [--fast-faces] [--threads N]
+                                 [--no-mask] [--no-refine] [--fast-faces] [--pose] [--threads N]
 
 Analyses a JPEG or PNG photo (EXIF orientation applied): faces, 468-point mesh,
 head pose, eye/mouth openness, person mask, head top and shoulders.`
@@ -38,6 +38,8 @@ func runVision(ctx context.Context, args []string, env func(string) string, stdo
 	debugPNG := fs.String("debug-png", "", "write a debug drawing to this PNG file")
 	models := fs.String("models", "", "models directory (default $XIAOXIANG_MODELS_DIR or ./models)")
 	noMask := fs.Bool("no-mask", false, "skip the person mask, head top and shoulders")
+	noRefine := fs.Bool("no-refine", false, "skip the guided-filter refinement of the mask")
+	pose := fs.Bool("pose", false, "shoulders from pose_landmark_lite keypoints when visible")
 	fast := fs.Bool("fast-faces", false, "run the face detector on the whole image only")
 	threads := fs.Int("threads", 0, "threads per network (0 = all cores)")
 	// Allow flags before and after the photo path.
@@ -72,7 +74,7 @@ func runVision(ctx context.Context, args []string, env func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	res, err := an.Analyze(ctx, img, vision.AnalyzeOptions{Mask: !*noMask, FastFaces: *fast})
+	res, err := an.Analyze(ctx, img, vision.AnalyzeOptions{Mask: !*noMask, NoRefine: *noRefine, FastFaces: *fast, PoseShoulders: *pose})
 	if err != nil {
 		return err
 	}

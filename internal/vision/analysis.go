@@ -102,7 +102,7 @@ type Analysis struct {
 	// HeadTopCut is true when the person mask touches the top edge above the face.
 	HeadTopCut bool
 	Shoulders  Shoulders
-	// Timings per stage in milliseconds (prepare, detect, mesh, mask, refine, total);
-	// mask and refine run concurrently with detect and mesh (see doc.go).
+	// Timings per stage in milliseconds (prepare, detect, mesh, pose, mask, refine,
+	// total); mask and refine run concurrently with detect and mesh (see doc.go).
 	Timings map[string]float64
 }

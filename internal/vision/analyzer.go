@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -39,6 +41,10 @@ type AnalyzeOptions struct {
 	FastFaces bool
 	// SinglePassMesh skips the second mesh pass (on the ROI derived from the first mesh).
 	SinglePassMesh bool
+	// PoseShoulders also runs pose_landmark_lite (optional model, loaded by New when
+	// present) and takes the shoulders from its keypoints 11/12 when both are
+	// visible; otherwise the mask silhouette gives them. Costs one more network run.
+	PoseShoulders bool
 	// Sequential runs the mask stages after detection and mesh instead of
 	// concurrently with them (for timing each stage in isolation).
 	Sequential bool
@@ -47,12 +53,15 @@ type AnalyzeOptions struct {
 // Analyzer holds the loaded models. It is safe for concurrent use.
 type Analyzer struct {
 	det, mesh, seg *netPool
+	pose           *netPool // nil when pose_landmark_lite.tflite is absent
 	canon          *canonicalFace
 	anchors        []anchor
 	detReg, detCls int // output indices
 	meshOut        int
 	meshFlag       int
 	segOut         int
+	poseOut        int
+	poseFlag       int
 }
 
 // New loads and verifies the models in o.ModelsDir.
@@ -113,6 +122,23 @@ func New(o Options) (*Analyzer, error) {
 	}
 	if a.segOut, err = outputBySize(seg, segInput*segInput); err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, FileSegmenter)
+	}
+	// The pose model is optional: loaded when present, verified like the others.
+	if _, err := os.Stat(filepath.Join(o.ModelsDir, FilePose)); err == nil {
+		pm, err := loadNet(o.ModelsDir, FilePose)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkInput(pm, FilePose, poseInput); err != nil {
+			return nil, err
+		}
+		if a.poseOut, err = outputBySize(pm, 5*poseLandmarks); err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, FilePose)
+		}
+		if a.poseFlag, err = outputBySize(pm, 1); err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, FilePose)
+		}
+		a.pose = newNetPool(pm, conc, threads)
 	}
 	// The detector and the mesh run on several tiles/candidates at once: bigger pools.
 	a.det = newNetPool(det, 2*conc, threads)
@@ -178,6 +204,13 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 		}
 		res.Timings["mesh"] = ms(time.Since(tm))
 	}
+	// Pose shoulders (optional) run while the mask is still being computed.
+	var poseSh Shoulders
+	if err == nil && opts.PoseShoulders && res.Main != nil {
+		tp := time.Now()
+		poseSh, err = a.poseShoulders(r, res.Main)
+		res.Timings["pose"] = ms(time.Since(tp))
+	}
 	wg.Wait()
 	if err != nil {
 		return nil, err
@@ -193,6 +226,9 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 		res.Timings["refine"] = refMs
 		res.HeadTop, res.HeadTopFound, res.HeadTopCut = headTop(res.Mask, res.Main)
 		res.Shoulders = shoulders(res.Mask, res.Main)
+	}
+	if poseSh.Found {
+		res.Shoulders = poseSh
 	}
 	res.Timings["total"] = ms(time.Since(t0))
 	return res, nil

@@ -92,12 +92,24 @@
 //     column, on each side; Left is the subject's left (image right). Confidence 1
 //     when both sides are found, lower when their heights differ by more than a fifth
 //     of the eye-to-chin distance or they are found near the end of the search.
-//     Source is "mask".
+//     A side only counts after the run was narrower there (the neck), so long hair
+//     falling beside the face is not taken for the shoulders (they are then not
+//     found by the mask). Source is "mask".
+//   - With AnalyzeOptions.PoseShoulders, pose_landmark_lite (optional model, loaded
+//     when present) runs on a square ROI estimated from the face as MediaPipe's
+//     person ROI (centred on the hips ≈ 2.7 head heights below the eyes, side 7 head
+//     heights, head height = 1.6 face widths; zero padding outside the photo), and
+//     its keypoints 11/12 (the shoulder joints, slightly inside and below the
+//     silhouette's shoulder line) replace the mask's points when both visibilities
+//     are ≥ 0.5 and they lie below the chin on the right sides; Confidence is then
+//     the lower visibility and Source "pose". It finds shoulders hidden under long
+//     hair; cost ≈ one more network run (pose timing).
 //
 // # Timings
 //
 // Analysis.Timings holds milliseconds per stage: prepare (pixel conversion),
 // detect (all detector passes), mesh (candidate confirmation and the main face's
-// mesh), mask (segmentation network), refine (upsampling and guided filter), total
-// (wall time). Mask and refine run concurrently with detect and mesh.
+// mesh), pose (only with PoseShoulders), mask (segmentation network), refine
+// (upsampling and guided filter), total (wall time). Mask and refine run
+// concurrently with detect, mesh and pose unless AnalyzeOptions.Sequential.
 package vision

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,14 +48,19 @@ func portraitsDir(t *testing.T) string {
 	return d
 }
 
-// analyse returns the (cached) analysis of a photo. full selects the default
-// thorough face search and the mask; otherwise the fast single-pass detector, no mask.
-func analyse(t *testing.T, path string, full bool) *Analysis {
+// Analysis modes of the tests.
+type mode int
+
+const (
+	fast   mode = iota // single detector pass, no mask
+	counts             // thorough face search, no mask
+	full               // thorough face search and mask
+)
+
+// analyse returns the (cached) analysis of a photo in the given mode.
+func analyse(t *testing.T, path string, m mode) *Analysis {
 	t.Helper()
-	key := path
-	if full {
-		key += "#full"
-	}
+	key := fmt.Sprintf("%s#%d", path, m)
 	resultsMu.Lock()
 	defer resultsMu.Unlock()
 	if a, ok := results[key]; ok {
@@ -64,7 +70,7 @@ func analyse(t *testing.T, path string, full bool) *Analysis {
 	if err != nil {
 		t.Fatalf("decode %s: %v", path, err)
 	}
-	a, err := testAnalyzer(t).Analyze(context.Background(), img, AnalyzeOptions{Mask: full, FastFaces: !full})
+	a, err := testAnalyzer(t).Analyze(context.Background(), img, AnalyzeOptions{Mask: m == full, FastFaces: m == fast})
 	if err != nil {
 		t.Fatalf("analyze %s: %v", path, err)
 	}
@@ -86,7 +92,7 @@ func TestFixtureFaceCounts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			a := analyse(t, filepath.Join(dir, tc.file), true)
+			a := analyse(t, filepath.Join(dir, tc.file), counts)
 			if len(a.Faces) != tc.want {
 				t.Errorf("%d faces, want %d: %+v", len(a.Faces), tc.want, a.Faces)
 			}
@@ -104,7 +110,7 @@ func TestFixtureFaceCounts(t *testing.T) {
 }
 
 func TestFixturePigoSample(t *testing.T) {
-	a := analyse(t, filepath.Join(fixturesDir(t), "pigo_sample.jpg"), true)
+	a := analyse(t, filepath.Join(fixturesDir(t), "pigo_sample.jpg"), full)
 	if a.Width != 320 || a.Height != 400 || a.Main == nil {
 		t.Fatalf("analysis %d×%d main %v", a.Width, a.Height, a.Main != nil)
 	}
@@ -172,7 +178,7 @@ func TestPortraitFaceCounts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			a := analyse(t, filepath.Join(dir, tc.file), true)
+			a := analyse(t, filepath.Join(dir, tc.file), counts)
 			if len(a.Faces) != tc.want {
 				t.Errorf("%d faces, want %d: %+v", len(a.Faces), tc.want, a.Faces)
 			}
@@ -197,7 +203,7 @@ func TestPortraitFrontalPose(t *testing.T) {
 	var pitches []float64
 	for _, f := range frontalPhotos {
 		t.Run(f, func(t *testing.T) {
-			a := analyse(t, filepath.Join(dir, f), false)
+			a := analyse(t, filepath.Join(dir, f), fast)
 			if a.Main == nil {
 				t.Fatal("no face")
 			}
@@ -242,7 +248,7 @@ func TestPortraitTurnedPose(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			a := analyse(t, filepath.Join(dir, tc.file), false)
+			a := analyse(t, filepath.Join(dir, tc.file), fast)
 			if a.Main == nil {
 				t.Fatal("no face")
 			}
@@ -258,7 +264,7 @@ func TestPortraitTurnedPose(t *testing.T) {
 func TestPortraitMouthOpen(t *testing.T) {
 	dir := portraitsDir(t)
 	mar := func(f string) float64 {
-		a := analyse(t, filepath.Join(dir, f), false)
+		a := analyse(t, filepath.Join(dir, f), fast)
 		if a.Main == nil {
 			t.Fatalf("%s: no face", f)
 		}
@@ -290,7 +296,7 @@ func TestPortraitExifUpright(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			a := analyse(t, filepath.Join(dir, tc.file), false)
+			a := analyse(t, filepath.Join(dir, tc.file), fast)
 			if a.Width != tc.w || a.Height != tc.h {
 				t.Errorf("size %d×%d, want %d×%d", a.Width, a.Height, tc.w, tc.h)
 			}
@@ -320,7 +326,7 @@ func TestPortraitHeadTop(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			a := analyse(t, filepath.Join(dir, tc.file), true)
+			a := analyse(t, filepath.Join(dir, tc.file), full)
 			if a.Main == nil || a.Mask == nil {
 				t.Fatal("no face or mask")
 			}
@@ -331,5 +337,33 @@ func TestPortraitHeadTop(t *testing.T) {
 				t.Errorf("head top y %.1f not above the hairline %.1f", a.HeadTop.Y, a.Main.Hairline.Y)
 			}
 		})
+	}
+}
+
+func TestPoseShoulders(t *testing.T) {
+	a := testAnalyzer(t)
+	if a.pose == nil {
+		t.Fatalf("%s not loaded (it is fetched by scripts/fetch-models.sh)", FilePose)
+	}
+	img, err := DecodeFile(filepath.Join(fixturesDir(t), "pigo_sample.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Analyze(context.Background(), img, AnalyzeOptions{Mask: true, FastFaces: true, PoseShoulders: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, d := res.Shoulders, res.Main
+	if !s.Found || s.Source != "pose" || s.Confidence < poseMinVisible {
+		t.Fatalf("shoulders %+v", s)
+	}
+	// Below the chin, on either side of the neck, about level, roughly 1.5–3.5 face widths apart.
+	span := (s.Left.X - s.Right.X) / d.FaceWidth
+	if s.Left.Y <= d.Chin.Y || s.Right.Y <= d.Chin.Y || span < 1.2 || span > 3.5 ||
+		math.Abs(s.Left.Y-s.Right.Y) > 0.3*d.FaceWidth {
+		t.Errorf("shoulders %+v (chin %v, face width %.0f, span %.2f)", s, d.Chin, d.FaceWidth, span)
+	}
+	if res.Timings["pose"] <= 0 {
+		t.Error("pose timing missing")
 	}
 }

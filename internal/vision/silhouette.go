@@ -67,13 +67,15 @@ const (
 // shoulders finds the two shoulder points on the mask silhouette below the chin.
 // Scanning rows from the chin down to 2 eye-to-chin distances below it, it follows
 // the silhouette run that contains the neck (the chin's column) and, for each side,
-// takes the first row where that run's outer edge reaches shoulderReach face widths
+// takes the first row — after one where that side was narrower, i.e. the neck —
+// where that run's outer edge reaches shoulderReach face widths
 // from the chin's column (less if the image is narrower, see shoulderMinReach): the shoulder points lie on the shoulder slope at the same
 // lateral distance on both sides, so their height difference measures the shoulder
 // tilt even when the shoulders leave the frame further out. Confidence is 1 when
 // both sides are found well inside the window, reduced when their heights differ by
 // more than a fifth of the eye-to-chin distance, and 0 (not found) when a side never
-// reaches out that far (shoulders hidden, cut by the frame, or no body in the mask).
+// reaches out that far or never narrows to a neck (shoulders hidden by long hair,
+// cut by the frame, or no body in the mask).
 func shoulders(m *Mask, d *FaceDetail) Shoulders {
 	var s Shoulders
 	if m == nil || d == nil || d.FaceWidth <= 0 {
@@ -96,6 +98,10 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 	xr := float64(cx) - reach // target on the image left (subject's right)
 	xl := float64(cx) + reach
 	var foundR, foundL bool
+	// A side's shoulder point only counts after a row where that side of the run is
+	// narrower than the reach (the neck): long hair falling beside the face makes
+	// the silhouette wide from the chin down, and its edge is not the shoulder.
+	var neckR, neckL bool
 	for y := yStart; y <= yEnd && !(foundR && foundL); y++ {
 		row := m.Pix[y*m.W : (y+1)*m.W]
 		x := cx
@@ -124,14 +130,16 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 		for r < m.W-1 && row[r+1] >= maskOn {
 			r++
 		}
-		if !foundR && float64(l) <= xr {
+		if !foundR && float64(l) <= xr && neckR {
 			s.Right = Point{xr, subRow(m, int(math.Round(xr)), y)}
 			foundR = true
 		}
-		if !foundL && float64(r) >= xl {
+		if !foundL && float64(r) >= xl && neckL {
 			s.Left = Point{xl, subRow(m, int(math.Round(xl)), y)}
 			foundL = true
 		}
+		neckR = neckR || float64(l) > xr
+		neckL = neckL || float64(r) < xl
 	}
 	if !foundR || !foundL {
 		return Shoulders{}

@@ -491,6 +491,17 @@ func TestHeadTopAndShoulders(t *testing.T) {
 	if s := shoulders(m, nil); s.Found {
 		t.Error("found shoulders without a face")
 	}
+	// Long hair: the silhouette is wider than the reach from the chin down, no neck
+	// is seen, so the hair's edge is not taken for the shoulders.
+	m4 := syntheticPerson(400, 400, 60, 220, 200, 250)
+	for y := 150; y < 300; y++ {
+		for x := 200 - 100; x <= 200+100; x++ {
+			m4.Pix[y*400+x] = 255
+		}
+	}
+	if s := shoulders(m4, d); s.Found {
+		t.Errorf("hair taken for shoulders: %+v", s)
+	}
 	// Image ends at the chin: no shoulders.
 	m3 := syntheticPerson(400, 215, 60, 220, 200, 250)
 	if s := shoulders(m3, d); s.Found {
