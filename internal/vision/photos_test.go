@@ -1,8 +1,10 @@
 package vision
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -365,5 +367,73 @@ func TestPoseShoulders(t *testing.T) {
 	}
 	if res.Timings["pose"] <= 0 {
 		t.Error("pose timing missing")
+	}
+}
+
+func TestAnalyzeConcurrent(t *testing.T) {
+	a := testAnalyzer(t)
+	dir := fixturesDir(t)
+	var imgs []image.Image
+	for _, f := range []string{"pigo_sample.jpg", "faceapi_sample3.jpg"} {
+		img, err := DecodeFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	opts := AnalyzeOptions{Mask: true, FastFaces: true}
+	want := make([]*Analysis, len(imgs))
+	for i, img := range imgs {
+		res, err := a.Analyze(context.Background(), img, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = res
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for k := 0; k < 4; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			i := k % len(imgs)
+			res, err := a.Analyze(context.Background(), imgs[i], opts)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			if len(res.Faces) != len(want[i].Faces) || res.Main.Pose != want[i].Main.Pose ||
+				!bytes.Equal(res.Mask.Pix, want[i].Mask.Pix) {
+				errs <- fmt.Sprintf("image %d: concurrent result differs", i)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestAnalyzeBadInput(t *testing.T) {
+	a := testAnalyzer(t)
+	if _, err := a.Analyze(context.Background(), nil, AnalyzeOptions{}); err == nil {
+		t.Error("nil image accepted")
+	}
+	if _, err := a.Analyze(context.Background(), image.NewRGBA(image.Rect(0, 0, 8, 8)), AnalyzeOptions{}); err == nil {
+		t.Error("8×8 image accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Analyze(ctx, image.NewRGBA(image.Rect(0, 0, 64, 64)), AnalyzeOptions{}); err == nil {
+		t.Error("cancelled context accepted")
+	}
+	// A blank image has no face and no person; nothing is found, nothing panics.
+	res, err := a.Analyze(context.Background(), image.NewGray(image.Rect(0, 0, 200, 300)), AnalyzeOptions{Mask: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Faces) != 0 || res.Main != nil || res.HeadTopFound || res.Shoulders.Found {
+		t.Errorf("blank image: %+v", res)
 	}
 }
