@@ -65,6 +65,9 @@ func newConv(m *Model, x, wt, b, y int, padding uint8, sw, sh, dw, dh int, act c
 	if ws[3] != c.c {
 		return nil, fmt.Errorf("weights %v do not match input channels %d", ws, c.c)
 	}
+	if c.c < 1 || c.oc < 1 {
+		return nil, fmt.Errorf("empty weights %v", ws)
+	}
 	var err error
 	if c.oh, c.padT, err = convGeom(padding, c.h, c.kh, sh, dh); err != nil {
 		return nil, err
@@ -322,6 +325,11 @@ func newTransposeConv(m *Model, x, wt, b, y int, opts []byte) (*transposeConvOp,
 	}
 	if sw < 1 || sh < 1 || sw > 64 || sh > 64 {
 		return nil, fmt.Errorf("bad strides %d,%d", sw, sh)
+	}
+	for _, d := range append(append([]int(nil), xs[1:]...), ws...) {
+		if d < 1 {
+			return nil, fmt.Errorf("empty input %v or weights %v", xs, ws)
+		}
 	}
 	t := &transposeConvOp{in: x, out: y, h: xs[1], w: xs[2], c: xs[3], oh: ys[1], ow: ys[2], oc: ys[3],
 		kh: ws[1], kw: ws[2], sh: sh, sw: sw}

@@ -601,12 +601,20 @@ func TestParseErrors(t *testing.T) {
 		b.op(opRelu, nil, []int32{x}, z)
 		return b.bytes([]int32{x}, y)
 	}
+	emptyResize := func() []byte {
+		b := newTB()
+		x := b.act("x", 1, 0, 2, 1)
+		y := b.act("y", 1, 4, 4, 1)
+		b.op(opResizeBilinear, obj(), []int32{x}, y)
+		return b.bytes([]int32{x}, y)
+	}
 	cases := []struct {
 		name string
 		data []byte
 		want string
 	}{
 		{"empty", nil, "too short"},
+		{"empty resize input", emptyResize(), "empty input"},
 		{"not tflite", []byte("PK\x03\x04hello world, not a model"), "not a TFLite model"},
 		{"unsupported op", unsupported(), "SOFTMAX"},
 		{"unsupported custom", badCustom(), "Landmarks2TransformMatrix"},

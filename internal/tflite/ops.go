@@ -935,6 +935,9 @@ func newResize(m *Model, x, sizeT, y int, alignCorners, halfPixel bool) (*resize
 	if ys[3] != xs[3] {
 		return nil, fmt.Errorf("output channels %d, input %d", ys[3], xs[3])
 	}
+	if xs[1] < 1 || xs[2] < 1 {
+		return nil, fmt.Errorf("empty input %v", xs)
+	}
 	if sizeT >= 0 && m.tensors[sizeT].konst {
 		size, err := m.constI(sizeT)
 		if err != nil {
