@@ -385,29 +385,55 @@ func shrinkYCbCr(dst *image.RGBA, s *image.YCbCr, f int, limited bool) {
 	}
 	b := s.Rect
 	ow, oh := dst.Rect.Dx(), dst.Rect.Dy()
-	n := int32(f * f)
-	half := n / 2
 	cx0, cy0 := b.Min.X>>sx, b.Min.Y>>sy
 	parallelRows(oh, func(y0, y1 int) {
+		ys := make([]int32, ow)
+		cbs := make([]int32, ow)
+		crs := make([]int32, ow)
+		cn := make([]int32, ow)
+		// Chroma columns covered by each output pixel.
+		cxa := make([]int, ow)
+		cxb := make([]int, ow)
+		for ox := range ow {
+			cxa[ox] = ((b.Min.X + ox*f) >> sx) - cx0
+			cxb[ox] = ((b.Min.X + ox*f + f - 1) >> sx) - cx0
+		}
+		n := int32(f * f)
+		half := n / 2
 		for oy := y0; oy < y1; oy++ {
-			drow := dst.Pix[oy*dst.Stride:]
-			for ox := 0; ox < ow; ox++ {
-				var ys, cbs, crs int32
-				for dy := 0; dy < f; dy++ {
-					y := b.Min.Y + oy*f + dy
-					yoff := (y-b.Min.Y)*s.YStride + ox*f
-					coff := ((y>>sy)-cy0)*s.CStride - cx0
-					for dx := 0; dx < f; dx++ {
-						x := b.Min.X + ox*f + dx
-						ys += int32(s.Y[yoff+dx])
-						ci := coff + (x >> sx)
-						cbs += int32(s.Cb[ci])
-						crs += int32(s.Cr[ci])
+			clear(ys)
+			clear(cbs)
+			clear(crs)
+			clear(cn)
+			for dy := range f {
+				yrow := s.Y[(oy*f+dy)*s.YStride:]
+				for ox := range ow {
+					var acc int32
+					for _, v := range yrow[ox*f : ox*f+f] {
+						acc += int32(v)
+					}
+					ys[ox] += acc
+				}
+			}
+			ca := ((b.Min.Y + oy*f) >> sy) - cy0
+			cb := ((b.Min.Y + oy*f + f - 1) >> sy) - cy0
+			for cy := ca; cy <= cb; cy++ {
+				cbrow := s.Cb[cy*s.CStride:]
+				crrow := s.Cr[cy*s.CStride:]
+				for ox := range ow {
+					for cx := cxa[ox]; cx <= cxb[ox]; cx++ {
+						cbs[ox] += int32(cbrow[cx])
+						crs[ox] += int32(crrow[cx])
+						cn[ox]++
 					}
 				}
-				yy := (ys + half) / n
-				cb := (cbs+half)/n - 128
-				cr := (crs+half)/n - 128
+			}
+			drow := dst.Pix[oy*dst.Stride:]
+			for ox := range ow {
+				yy := (ys[ox] + half) / n
+				c := cn[ox]
+				cb := (cbs[ox]+c/2)/c - 128
+				cr := (crs[ox]+c/2)/c - 128
 				y1 := (yy-yoff)*ky + rnd
 				r := y1 + kr*cr
 				g := y1 - kgb*cb - kgr*cr

@@ -39,52 +39,78 @@ func composite(img *image.RGBA, alpha []float32, bg [3]uint8) *image.RGBA {
 }
 
 // estimateForeground returns F (3 floats per pixel) such that I ≈ αF + (1−α)B with F and B
-// smooth, by two rounds of blur fusion (large radius, then small).
+// smooth, by two rounds of blur fusion (large radius, then small). Only pixels with
+// 0 < α < 1 need F (where α = 1, F = I; where α = 0, F is unused and never feeds a blur
+// because blurs weight F by α), so box means come from a summed-area table and are
+// evaluated at edge pixels only.
 func estimateForeground(I, alpha []float32, w, h int) []float32 {
 	n := w * h
 	F := make([]float32, 3*n)
 	B := make([]float32, 3*n)
 	copy(F, I)
 	copy(B, I)
-	fa := make([]float32, 3*n)
-	bb := make([]float32, 3*n)
-	a1 := make([]float32, n)
-	a0 := make([]float32, n)
-	tmp := make([]float32, 3*n)
-	for _, r := range []int{max(4, max(w, h)/10), 3} {
-		for i := range n {
-			a := alpha[i]
-			a1[i], a0[i] = a, 1-a
-			for c := range 3 {
-				fa[3*i+c] = F[3*i+c] * a
-				bb[3*i+c] = B[3*i+c] * (1 - a)
-			}
-		}
-		boxBlur(fa, tmp, w, h, 3, r)
-		boxBlur(bb, tmp, w, h, 3, r)
-		boxBlur(a1, tmp, w, h, 1, r)
-		boxBlur(a0, tmp, w, h, 1, r)
-		for i := range n {
-			a := alpha[i]
-			for c := range 3 {
-				fb := I[3*i+c]
-				if a1[i] > 1e-5 {
-					fb = fa[3*i+c] / a1[i]
-				}
-				bgb := I[3*i+c]
-				if a0[i] > 1e-5 {
-					bgb = bb[3*i+c] / a0[i]
-				}
-				resid := I[3*i+c] - a*fb - (1-a)*bgb
-				F[3*i+c] = clamp01(fb + a*resid)
-				B[3*i+c] = clamp01(bgb + (1-a)*resid)
-			}
+	var edge []int32
+	for i, a := range alpha {
+		if a > 0.001 && a < 0.999 {
+			edge = append(edge, int32(i))
 		}
 	}
-	// Fully opaque pixels keep their exact colour.
-	for i := range n {
-		if alpha[i] >= 0.999 {
-			F[3*i], F[3*i+1], F[3*i+2] = I[3*i], I[3*i+1], I[3*i+2]
+	const nc = 8 // αF (3), (1−α)B (3), α, 1−α
+	W1 := w + 1
+	sat := make([]float64, W1*(h+1)*nc)
+	var acc [nc]float64
+	for _, r := range []int{max(4, max(w, h)/10), 3} {
+		for y := range h {
+			acc = [nc]float64{}
+			up := sat[y*W1*nc:]
+			cur := sat[(y+1)*W1*nc:]
+			for x := range w {
+				i := y*w + x
+				a := float64(alpha[i])
+				acc[0] += a * float64(F[3*i])
+				acc[1] += a * float64(F[3*i+1])
+				acc[2] += a * float64(F[3*i+2])
+				acc[3] += (1 - a) * float64(B[3*i])
+				acc[4] += (1 - a) * float64(B[3*i+1])
+				acc[5] += (1 - a) * float64(B[3*i+2])
+				acc[6] += a
+				acc[7] += 1 - a
+				o := (x + 1) * nc
+				for k := range nc {
+					cur[o+k] = up[o+k] + acc[k]
+				}
+			}
+		}
+		nf := make([]float32, 3*len(edge))
+		nb := make([]float32, 3*len(edge))
+		for e, i32 := range edge {
+			i := int(i32)
+			x, y := i%w, i/w
+			x0, x1 := max(0, x-r), min(w, x+r+1)
+			y0, y1 := max(0, y-r), min(h, y+r+1)
+			var m [nc]float64
+			a00, a01 := (y0*W1+x0)*nc, (y0*W1+x1)*nc
+			a10, a11 := (y1*W1+x0)*nc, (y1*W1+x1)*nc
+			for k := range nc {
+				m[k] = sat[a11+k] - sat[a01+k] - sat[a10+k] + sat[a00+k]
+			}
+			a := alpha[i]
+			for c := range 3 {
+				fb, bgb := I[3*i+c], I[3*i+c]
+				if m[6] > 1e-6 {
+					fb = float32(m[c] / m[6])
+				}
+				if m[7] > 1e-6 {
+					bgb = float32(m[3+c] / m[7])
+				}
+				resid := I[3*i+c] - a*fb - (1-a)*bgb
+				nf[3*e+c] = clamp01(fb + a*resid)
+				nb[3*e+c] = clamp01(bgb + (1-a)*resid)
+			}
+		}
+		for e, i := range edge {
+			copy(F[3*i:3*i+3], nf[3*e:3*e+3])
+			copy(B[3*i:3*i+3], nb[3*e:3*e+3])
 		}
 	}
 	return F
@@ -127,76 +153,84 @@ func boxBlur(p, tmp []float32, w, h, ch, r int) {
 			}
 		}
 	}
-	// Vertical: tmp → p.
-	for x := range w {
-		for c := range ch {
-			var s float32
-			cnt := 0
-			for y := 0; y <= r && y < h; y++ {
-				s += tmp[(y*w+x)*ch+c]
-				cnt++
+	// Vertical: tmp → p, row by row with one running sum per column (cache friendly).
+	rw := w * ch
+	acc := make([]float32, rw)
+	for y := 0; y <= r && y < h; y++ {
+		row := tmp[y*rw : (y+1)*rw]
+		for i, v := range row {
+			acc[i] += v
+		}
+	}
+	cnt := min(r+1, h)
+	for y := range h {
+		out := p[y*rw : (y+1)*rw]
+		inv := 1 / float32(cnt)
+		for i, v := range acc {
+			out[i] = v * inv
+		}
+		if ya := y + r + 1; ya < h {
+			row := tmp[ya*rw : (ya+1)*rw]
+			for i, v := range row {
+				acc[i] += v
 			}
-			for y := range h {
-				p[(y*w+x)*ch+c] = s / float32(cnt)
-				if ya := y + r + 1; ya < h {
-					s += tmp[(ya*w+x)*ch+c]
-					cnt++
-				}
-				if yr := y - r; yr >= 0 {
-					s -= tmp[(yr*w+x)*ch+c]
-					cnt--
-				}
+			cnt++
+		}
+		if yr := y - r; yr >= 0 {
+			row := tmp[yr*rw : (yr+1)*rw]
+			for i, v := range row {
+				acc[i] -= v
 			}
+			cnt--
 		}
 	}
 }
 
-// mainComponent returns a copy of the mask keeping only the connected person region
-// (mask ≥ 0.5, 4-connected) that contains seed, plus a soft border of r pixels around it:
+// keepMainComponent zeroes alpha (w×h, 0..1) outside the connected person region
+// (alpha ≥ 0.5, 4-connected) that contains the seed, keeping a soft border of r pixels:
 // bystanders and stray blobs are removed from the matte.
-func mainComponent(pix []uint8, w, h int, seedX, seedY int, r int) []uint8 {
-	out := make([]uint8, len(pix))
-	if seedX < 0 || seedY < 0 || seedX >= w || seedY >= h {
-		copy(out, pix)
-		return out
-	}
-	// Start from the nearest person pixel to the seed within a small window.
+func keepMainComponent(alpha []float32, w, h, seedX, seedY, r int) {
 	start := -1
 	for d := 0; d < 40 && start < 0; d++ {
 		for _, o := range [][2]int{{0, d}, {0, -d}, {d, 0}, {-d, 0}} {
 			x, y := seedX+o[0], seedY+o[1]
-			if x >= 0 && y >= 0 && x < w && y < h && pix[y*w+x] >= 128 {
+			if x >= 0 && y >= 0 && x < w && y < h && alpha[y*w+x] >= 0.5 {
 				start = y*w + x
 				break
 			}
 		}
 	}
 	if start < 0 {
-		copy(out, pix)
-		return out
+		return
 	}
-	comp := make([]float32, len(pix))
+	comp := make([]float32, len(alpha))
 	stack := []int{start}
 	comp[start] = 1
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		x, y := i%w, i/w
-		for _, j := range [4]int{i - 1, i + 1, i - w, i + w} {
-			if (j == i-1 && x == 0) || (j == i+1 && x == w-1) || (j == i-w && y == 0) || (j == i+w && y == h-1) {
-				continue
-			}
-			if comp[j] == 0 && pix[j] >= 128 {
-				comp[j] = 1
-				stack = append(stack, j)
-			}
+		if x > 0 && comp[i-1] == 0 && alpha[i-1] >= 0.5 {
+			comp[i-1] = 1
+			stack = append(stack, i-1)
+		}
+		if x < w-1 && comp[i+1] == 0 && alpha[i+1] >= 0.5 {
+			comp[i+1] = 1
+			stack = append(stack, i+1)
+		}
+		if y > 0 && comp[i-w] == 0 && alpha[i-w] >= 0.5 {
+			comp[i-w] = 1
+			stack = append(stack, i-w)
+		}
+		if y < h-1 && comp[i+w] == 0 && alpha[i+w] >= 0.5 {
+			comp[i+w] = 1
+			stack = append(stack, i+w)
 		}
 	}
 	boxBlur(comp, make([]float32, len(comp)), w, h, 1, r)
 	for i, v := range comp {
-		if v > 0 {
-			out[i] = pix[i]
+		if v <= 0 {
+			alpha[i] = 0
 		}
 	}
-	return out
 }

@@ -249,10 +249,11 @@ func sharpness(img *image.RGBA, d *vision.FaceDetail) float64 {
 // bgStats fills the background and clothing measures on a copy reduced to ≤ 320 px.
 func bgStats(img *image.RGBA, a *vision.Analysis, p *Profile, m *Measures) {
 	W, H := img.Rect.Dx(), img.Rect.Dy()
-	k := math.Min(1, 320/float64(max(W, H)))
-	sw, sh := max(8, int(float64(W)*k)), max(8, int(float64(H)*k))
-	small := cropResample(img, 0, 0, float64(W), float64(H), sw, sh)
-	mask := cropResampleMask(a.Mask.Pix, W, H, 0, 0, float64(W), float64(H), sw, sh)
+	f := max(1, (max(W, H)+319)/320)
+	small := boxShrink(img, f, false)
+	sw, sh := small.Rect.Dx(), small.Rect.Dy()
+	k := 1 / float64(f)
+	mask := shrinkMask(a.Mask.Pix, W, f, sw, sh)
 	n := sw * sh
 	L := make([]float64, n)
 	for i := range n {
@@ -323,16 +324,40 @@ func bgStats(img *image.RGBA, a *vision.Analysis, p *Profile, m *Measures) {
 	}
 }
 
+// shrinkMask box-averages a 0..255 plane of width w by f into sw×sh values 0..1.
+func shrinkMask(pix []uint8, w, f, sw, sh int) []float32 {
+	out := make([]float32, sw*sh)
+	inv := 1 / float32(255*f*f)
+	for y := range sh {
+		for x := range sw {
+			var s int
+			for dy := range f {
+				for _, v := range pix[(y*f+dy)*w+x*f : (y*f+dy)*w+x*f+f] {
+					s += int(v)
+				}
+			}
+			out[y*sw+x] = float32(s) * inv
+		}
+	}
+	return out
+}
+
+// srgbLinear maps 8-bit sRGB to linear light.
+var srgbLinear = func() (t [256]float64) {
+	for i := range t {
+		v := float64(i) / 255
+		if v <= 0.04045 {
+			t[i] = v / 12.92
+		} else {
+			t[i] = math.Pow((v+0.055)/1.055, 2.4)
+		}
+	}
+	return
+}()
+
 // rgbToLab converts sRGB (D65) to CIE L*a*b*.
 func rgbToLab(r, g, b uint8) [3]float64 {
-	lin := func(c uint8) float64 {
-		v := float64(c) / 255
-		if v <= 0.04045 {
-			return v / 12.92
-		}
-		return math.Pow((v+0.055)/1.055, 2.4)
-	}
-	R, G, B := lin(r), lin(g), lin(b)
+	R, G, B := srgbLinear[r], srgbLinear[g], srgbLinear[b]
 	x := (0.4124*R + 0.3576*G + 0.1805*B) / 0.95047
 	y := 0.2126*R + 0.7152*G + 0.0722*B
 	z := (0.0193*R + 0.1192*G + 0.9505*B) / 1.08883

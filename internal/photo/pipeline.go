@@ -189,10 +189,10 @@ func (p *Pipeline) Standardize(ctx context.Context, img *Image, prof Profile) (*
 	t0 := time.Now()
 	a := rep.analysis
 	out := cropResample(img.RGBA, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
-	d := a.Main
-	keep := mainComponent(a.Mask.Pix, a.Mask.W, a.Mask.H, int(d.Mesh[4].X), int(d.Mesh[4].Y), 3+int(0.03*d.FaceWidth))
-	alpha := cropResampleMask(keep, a.Mask.W, a.Mask.H, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
+	alpha := cropResampleMask(a.Mask.Pix, a.Mask.W, a.Mask.H, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
 	shapeAlpha(alpha)
+	nose := a.Main.Mesh[4]
+	keepMainComponent(alpha, prof.Width, prof.Height, int((nose.X-pl.CropX)*pl.Scale), int((nose.Y-pl.CropY)*pl.Scale), 3+int(0.03*pl.FaceWidth))
 	res.image = composite(out, alpha, prof.Background)
 	t1 := time.Now()
 	fit, err := FitJPEG(res.image, prof.MinQuality, 100, prof.MinBytes, prof.MaxBytes, prof.DPI)
@@ -261,7 +261,8 @@ func (p *Pipeline) verify(ctx context.Context, res *Result, data []byte, prof *P
 	if err != nil {
 		return fmt.Errorf("photo: verify: decode own output: %w", err)
 	}
-	a, err := p.an.Analyze(ctx, img.RGBA, vision.AnalyzeOptions{Mask: true})
+	// The output holds one centred face on a plain background: one detector pass suffices.
+	a, err := p.an.Analyze(ctx, img.RGBA, vision.AnalyzeOptions{Mask: true, FastFaces: true})
 	if err != nil {
 		return fmt.Errorf("photo: verify: analyze: %w", err)
 	}

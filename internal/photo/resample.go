@@ -22,18 +22,19 @@ type taps struct {
 	start []int
 	n     int
 	w     []float32 // len(start)*n
+	idx   []int32   // len(start)*n source indices, clamped to the source
 }
 
 // makeTaps maps out output samples onto the source interval [off, off+span)
 // (callers clamp indices: edge pixels replicate).
-func makeTaps(out int, off, span float64) taps {
+func makeTaps(out int, off, span float64, srcLen int) taps {
 	scale := span / float64(out) // source px per output px
 	support := 2.0
 	if scale > 1 {
 		support *= scale
 	}
 	n := int(math.Ceil(support))*2 + 1
-	t := taps{start: make([]int, out), n: n, w: make([]float32, out*n)}
+	t := taps{start: make([]int, out), n: n, w: make([]float32, out*n), idx: make([]int32, out*n)}
 	fs := math.Max(scale, 1)
 	for i := range out {
 		c := off + (float64(i)+0.5)*scale - 0.5 // source centre in pixel-index space
@@ -47,6 +48,7 @@ func makeTaps(out int, off, span float64) taps {
 		t.start[i] = first
 		for k := range n {
 			t.w[i*n+k] = float32(ws[k] / sum)
+			t.idx[i*n+k] = int32(clampi(first+k, 0, srcLen-1))
 		}
 	}
 	return t
@@ -66,8 +68,8 @@ func clampi(v, lo, hi int) int {
 // image, edge pixels replicate — of src into a new ow×oh RGBA.
 func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	tx := makeTaps(ow, x, w)
-	ty := makeTaps(oh, y, h)
+	tx := makeTaps(ow, x, w, sw)
+	ty := makeTaps(oh, y, h, sh)
 	// Source rows needed.
 	r0 := clampi(ty.start[0], 0, sh-1)
 	r1 := clampi(ty.start[oh-1]+ty.n-1, 0, sh-1)
@@ -79,13 +81,10 @@ func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 			trow := tmp[r*ow*3:]
 			for i := range ow {
 				var cr, cg, cb float32
-				st := tx.start[i]
 				ws := tx.w[i*tx.n : (i+1)*tx.n]
+				ix := tx.idx[i*tx.n : (i+1)*tx.n]
 				for k, wk := range ws {
-					if wk == 0 {
-						continue
-					}
-					sx := clampi(st+k, 0, sw-1) * 4
+					sx := int(ix[k]) * 4
 					cr += wk * float32(srow[sx])
 					cg += wk * float32(srow[sx+1])
 					cb += wk * float32(srow[sx+2])
@@ -97,23 +96,22 @@ func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
 	parallelRows(oh, func(a, b int) {
 		for j := a; j < b; j++ {
-			st := ty.start[j]
 			ws := ty.w[j*ty.n : (j+1)*ty.n]
+			ix := ty.idx[j*ty.n : (j+1)*ty.n]
 			drow := dst.Pix[j*dst.Stride:]
-			for i := range ow {
-				var cr, cg, cb float32
-				for k, wk := range ws {
-					if wk == 0 {
-						continue
-					}
-					r := clampi(st+k, 0, sh-1) - r0
-					p := tmp[(r*ow+i)*3:]
-					cr += wk * p[0]
-					cg += wk * p[1]
-					cb += wk * p[2]
+			acc := make([]float32, ow*3)
+			for k, wk := range ws {
+				if wk == 0 {
+					continue
 				}
+				row := tmp[(int(ix[k])-r0)*ow*3 : (int(ix[k])-r0+1)*ow*3]
+				for i, v := range row {
+					acc[i] += wk * v
+				}
+			}
+			for i := range ow {
 				d := drow[i*4 : i*4+4 : i*4+4]
-				d[0], d[1], d[2], d[3] = clamp8f(cr), clamp8f(cg), clamp8f(cb), 255
+				d[0], d[1], d[2], d[3] = clamp8f(acc[3*i]), clamp8f(acc[3*i+1]), clamp8f(acc[3*i+2]), 255
 			}
 		}
 	})
@@ -123,8 +121,8 @@ func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 // cropResampleMask resamples a single-channel 0..255 plane the same way; outside the source
 // it reads 0 (background) except where replicate is asked for.
 func cropResampleMask(pix []uint8, sw, sh int, x, y, w, h float64, ow, oh int) []float32 {
-	tx := makeTaps(ow, x, w)
-	ty := makeTaps(oh, y, h)
+	tx := makeTaps(ow, x, w, sw)
+	ty := makeTaps(oh, y, h, sh)
 	r0 := clampi(ty.start[0], 0, sh-1)
 	r1 := clampi(ty.start[oh-1]+ty.n-1, 0, sh-1)
 	rows := r1 - r0 + 1
@@ -133,22 +131,25 @@ func cropResampleMask(pix []uint8, sw, sh int, x, y, w, h float64, ow, oh int) [
 		srow := pix[(r0+r)*sw:]
 		for i := range ow {
 			var c float32
-			st := tx.start[i]
+			ix := tx.idx[i*tx.n : (i+1)*tx.n]
 			for k, wk := range tx.w[i*tx.n : (i+1)*tx.n] {
-				c += wk * float32(srow[clampi(st+k, 0, sw-1)])
+				c += wk * float32(srow[ix[k]])
 			}
 			tmp[r*ow+i] = c
 		}
 	}
 	out := make([]float32, ow*oh)
 	for j := range oh {
-		st := ty.start[j]
-		for i := range ow {
-			var c float32
-			for k, wk := range ty.w[j*ty.n : (j+1)*ty.n] {
-				c += wk * tmp[(clampi(st+k, 0, sh-1)-r0)*ow+i]
+		acc := out[j*ow : (j+1)*ow]
+		ix := ty.idx[j*ty.n : (j+1)*ty.n]
+		for k, wk := range ty.w[j*ty.n : (j+1)*ty.n] {
+			row := tmp[(int(ix[k])-r0)*ow : (int(ix[k])-r0+1)*ow]
+			for i, v := range row {
+				acc[i] += wk * v
 			}
-			out[j*ow+i] = min(1, max(0, c/255))
+		}
+		for i, v := range acc {
+			acc[i] = min(1, max(0, v/255))
 		}
 	}
 	return out
