@@ -2,6 +2,7 @@ package payment
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/option"
 	"github.com/wechatpay-apiv3/wechatpay-go/services/payments"
@@ -48,14 +51,22 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.Transport = rt
 		hc = &c
 	}
+	verifier := verifierFor(cfg.PublicKeyID, pub)
+	authOpt := option.WithWechatPayPublicKeyAuthCipher(cfg.MchID, cfg.MerchantSerial, priv, cfg.PublicKeyID, pub)
+	if cfg.PlatformCertsPEM != "" {
+		certs, _ := ParseCertificates(cfg.PlatformCertsPEM)
+		verifier = verifiers.NewSHA256WithRSACombinedVerifier(core.NewCertificateMapWithList(certs), cfg.PublicKeyID, *pub)
+		authOpt = option.WithVerifier(verifier)
+	}
 	cc, err := core.NewClient(ctx,
-		option.WithWechatPayPublicKeyAuthCipher(cfg.MchID, cfg.MerchantSerial, priv, cfg.PublicKeyID, pub),
+		option.WithMerchantCredential(cfg.MchID, cfg.MerchantSerial, priv),
+		authOpt,
 		option.WithHTTPClient(hc),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("payment: new client: %w", err)
 	}
-	nh, err := notify.NewRSANotifyHandler(cfg.APIv3Key, verifierFor(cfg.PublicKeyID, pub))
+	nh, err := notify.NewRSANotifyHandler(cfg.APIv3Key, verifier)
 	if err != nil {
 		return nil, fmt.Errorf("payment: new notify handler: %w", err)
 	}
@@ -66,6 +77,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		refunds: refunddomestic.RefundsApiService{Client: cc},
 		notify:  nh,
 	}, nil
+}
+
+func verifierFor(keyID string, pub *rsa.PublicKey) auth.Verifier {
+	return verifiers.NewSHA256WithRSAPubkeyVerifier(keyID, *pub)
 }
 
 // Config returns the client's configuration.

@@ -21,7 +21,12 @@ type Config struct {
 	PublicKeyID    string // 微信支付公钥ID, "PUB_KEY_ID_…"
 	PublicKeyPEM   string // 微信支付公钥 (pub_key.pem)
 	APIv3Key       string // secret: 32-byte APIv3 key, decrypts notifications
-	NotifyURL      string // payment notification URL: absolute, no query; HTTPS in production
+	// PlatformCertsPEM optionally holds the old 平台证书 (one or more PEM
+	// certificates). Set it only while WeChat Pay migrates a merchant from
+	// platform certificates to the public key: answers and notifications
+	// signed with either are then accepted (the SDK's combined verifier).
+	PlatformCertsPEM string
+	NotifyURL        string // payment notification URL: absolute, no query; HTTPS in production
 	// RefundNotifyURL receives REFUND.* notifications; empty means NotifyURL
 	// (the notify handler serves both event kinds).
 	RefundNotifyURL string
@@ -79,6 +84,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParsePublicKey(c.PublicKeyPEM); err != nil {
 		errs = append(errs, err)
+	}
+	if c.PlatformCertsPEM != "" {
+		if _, err := ParseCertificates(c.PlatformCertsPEM); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(c.APIv3Key) != 32 {
 		errs = append(errs, fmt.Errorf("APIv3Key must be 32 bytes, got %d", len(c.APIv3Key)))
@@ -159,6 +169,34 @@ func ParsePublicKey(pemText string) (*rsa.PublicKey, error) {
 		return nil, errors.New("public key: neither PKIX nor PKCS#1 RSA")
 	}
 	return k, nil
+}
+
+// ParseCertificates parses one or more PEM "CERTIFICATE" blocks.
+func ParseCertificates(pemText string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	rest := []byte(pemText)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("platform certificate: %w", err)
+		}
+		if _, ok := c.PublicKey.(*rsa.PublicKey); !ok {
+			return nil, errors.New("platform certificate: not an RSA key")
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("platform certificate: no CERTIFICATE block")
+	}
+	return out, nil
 }
 
 // EncodePrivateKey returns the PKCS#8 PEM form of k.

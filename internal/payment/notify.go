@@ -10,16 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/services/payments"
-
-	"crypto/rsa"
 )
-
-func verifierFor(keyID string, pub *rsa.PublicKey) auth.Verifier {
-	return verifiers.NewSHA256WithRSAPubkeyVerifier(keyID, *pub)
-}
 
 // maxNotifyBody bounds the notification body; real ones are about 1 KB.
 const maxNotifyBody = 64 << 10

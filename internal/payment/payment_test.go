@@ -524,3 +524,46 @@ func TestSimulatorOnFakeClock(t *testing.T) {
 		t.Fatalf("query = %+v, %v; success time should follow the simulator clock", tx, err)
 	}
 }
+
+// During WeChat Pay's certificate→public-key migration, answers and
+// notifications may be signed with the old platform certificate.
+func TestCertificateMigration(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.order(t, "XXMIGR00001", 700, time.Now())
+	pp := e.prepay(t, "XXMIGR00001", 700)
+	e.sim.SetCertificateSigning(true)
+
+	// Public-key-only client: certificate-signed answers and notifications are refused.
+	if _, err := e.client.Query(ctx, "XXMIGR00001"); err == nil {
+		t.Fatal("public-key-only client accepted a certificate-signed answer")
+	}
+	if _, err := e.sim.Pay(pp.PrepayID, wechatfake.NotifyMode{}); err != nil {
+		t.Fatal(err)
+	}
+	if ds := e.sim.WaitDeliveries(1, 5*time.Second); len(ds) != 1 || ds[0].Status != 401 {
+		t.Fatalf("deliveries %+v, want one 401", ds)
+	}
+
+	// With the platform certificate configured, both schemes verify.
+	cfg := e.client.Config()
+	cfg.PlatformCertsPEM = e.sim.PlatformCertificatePEM()
+	c2, err := payment.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handler = c2.NotifyHandler(e.store, nil)
+	tx, err := c2.Query(ctx, "XXMIGR00001")
+	if err != nil || tx.TradeState != payment.TradeSuccess {
+		t.Fatalf("query with certificate: %+v %v", tx, err)
+	}
+	e.sim.SetCertificateSigning(false)
+	if _, err := c2.Query(ctx, "XXMIGR00001"); err != nil {
+		t.Fatalf("combined verifier refused a public-key answer: %v", err)
+	}
+	bad := cfg
+	bad.PlatformCertsPEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+	if err := bad.Validate(); err == nil {
+		t.Fatal("garbage certificate accepted")
+	}
+}

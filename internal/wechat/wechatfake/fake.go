@@ -14,13 +14,18 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"xiaoxiang/internal/payment"
@@ -86,6 +91,10 @@ type Sim struct {
 	shipments  []Shipment
 	notify     NotifyMode
 	seq        int
+	legacy     atomic.Bool // sign with the platform certificate instead of the public key id
+
+	certPEM    string
+	certSerial string
 }
 
 // New builds a simulator. Generating missing RSA keys takes a moment.
@@ -149,6 +158,9 @@ func New(opts Options) (*Sim, error) {
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 5 * time.Second}
 	}
+	if err := s.makeCertificate(); err != nil {
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.routes()
 	return s, nil
@@ -184,6 +196,45 @@ func (s *Sim) Options() Options { return s.opts }
 // Options().PublicKeyID.
 func (s *Sim) PlatformPublicKeyPEM() string {
 	return payment.EncodePublicKey(&s.opts.PlatformKey.PublicKey)
+}
+
+// makeCertificate issues a self-signed "平台证书" for the platform key, used
+// when the simulator plays a merchant that is migrating from certificates.
+func (s *Sim) makeCertificate() error {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "Tenpay.com Root CA (simulated)", Organization: []string{"Tenpay.com"}},
+		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(5 * 365 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &s.opts.PlatformKey.PublicKey, s.opts.PlatformKey)
+	if err != nil {
+		return fmt.Errorf("wechatfake: platform certificate: %w", err)
+	}
+	s.certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	s.certSerial = fmt.Sprintf("%X", serial)
+	return nil
+}
+
+// PlatformCertificatePEM is the simulated 平台证书 (for payment.Config.PlatformCertsPEM).
+func (s *Sim) PlatformCertificatePEM() string { return s.certPEM }
+
+// SetCertificateSigning makes answers and notifications carry the platform
+// certificate's serial instead of the public key id, like WeChat Pay during
+// a merchant's migration period.
+func (s *Sim) SetCertificateSigning(on bool) { s.legacy.Store(on) }
+
+// signingSerial may be called with s.mu held.
+func (s *Sim) signingSerial() string {
+	if s.legacy.Load() {
+		return s.certSerial
+	}
+	return s.opts.PublicKeyID
 }
 
 // PayConfig returns a payment.Config that reaches this simulator, with the

@@ -135,7 +135,7 @@ func (s *Sim) buildNotification(id, event, original, summary string, resource ma
 		r["ciphertext"] = flipBase64(r["ciphertext"].(string))
 		body, _ = json.Marshal(e)
 	}
-	serial := s.opts.PublicKeyID
+	serial := s.signingSerial()
 	if forge == ForgeSerial {
 		serial = "PUB_KEY_ID_0000000000000000000000000000000000"
 	}

@@ -63,7 +63,7 @@ func (s *Sim) signedJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Wechatpay-Timestamp", ts)
 	h.Set("Wechatpay-Nonce", nonce)
 	h.Set("Wechatpay-Signature", sig)
-	h.Set("Wechatpay-Serial", s.opts.PublicKeyID)
+	h.Set("Wechatpay-Serial", s.signingSerial())
 	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
 	if body != nil {
 		h.Set("Content-Type", "application/json")
