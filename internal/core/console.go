@@ -216,3 +216,6 @@ const docAD = "roster/doc_number"
 func (c *Console) SealRosterDocument(kind identity.Kind, number string) (SealedDocument, error) {
 	return c.sealDocument(kind, number)
 }
+
+// Now is the console's clock (UTC).
+func (c *Console) Now() time.Time { return c.now() }

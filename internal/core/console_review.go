@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -172,6 +173,56 @@ type ReviewView struct {
 	// Clean: the automatic checks passed and no identity check failed, so
 	// batch approval may take it.
 	Clean bool
+	// Checks are the automatic quality items of the original; Verify the
+	// spec checks of the standardized file; Overlay the measured lines to
+	// draw on the standardized photo (nil when not measured).
+	Checks  []ReviewCheck
+	Verify  []ReviewCheck
+	Overlay *Overlay
+}
+
+// ReviewCheck is one automatic check item (internal/photo.Check as JSON).
+type ReviewCheck struct {
+	ID      string  `json:"id"`
+	Name    string  `json:"name"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Range   string  `json:"range"`
+	Verdict string  `json:"verdict"`
+	Message string  `json:"message"`
+}
+
+// Overlay is what the review page draws over the standardized photo: the
+// measured head top, eye line and face width, in output pixels.
+type Overlay struct {
+	W            int     `json:"width"`
+	H            int     `json:"height"`
+	HeadTop      float64 `json:"head_top"`
+	EyeLine      float64 `json:"eye_line"`
+	FaceWidth    float64 `json:"face_width"`
+	CentreOffset float64 `json:"centre_offset"`
+}
+
+// FaceLeft is the x of the face's left edge.
+func (o *Overlay) FaceLeft() float64 { return float64(o.W)/2 + o.CentreOffset - o.FaceWidth/2 }
+
+func parseReport(v *ReviewView) {
+	var rep struct {
+		Checks []ReviewCheck `json:"checks"`
+	}
+	if json.Unmarshal([]byte(v.Attempt.ReportJSON), &rep) == nil {
+		v.Checks = rep.Checks
+	}
+	var res struct {
+		Output *Overlay      `json:"output"`
+		Verify []ReviewCheck `json:"verify"`
+	}
+	if json.Unmarshal([]byte(v.Attempt.ResultJSON), &res) == nil {
+		v.Verify = res.Verify
+		if res.Output != nil && res.Output.W > 0 && res.Output.H > 0 && res.Output.FaceWidth > 0 {
+			v.Overlay = res.Output
+		}
+	}
 }
 
 // EntryView is a roster entry as staff see it: the document number masked.
@@ -229,6 +280,7 @@ func (c *Console) Review(ctx context.Context, a *Actor, submissionID int64) (*Re
 		v.CanDecide = sub.Status == xiaoxiang.SubmissionPending && !v.ClaimedByOther &&
 			a.P.Can(auth.ActionReview, auth.Resource{SchoolID: sub.SchoolID, College: entry.College})
 		v.Clean = clean(v.Item)
+		parseReport(v)
 		return nil
 	})
 	if err != nil {
@@ -495,4 +547,23 @@ func (c *Console) Stats(ctx context.Context, a *Actor, since time.Time) (*Review
 		return err
 	})
 	return st, err
+}
+
+// ReviewSchools lists the schools in the actor's scope (for the queue filter).
+func (c *Console) ReviewSchools(ctx context.Context, a *Actor) ([]*xiaoxiang.School, error) {
+	if err := a.canReviewAnything(); err != nil {
+		return nil, err
+	}
+	var out []*xiaoxiang.School
+	err := c.s.db.View(ctx, func(tx *sqldb.Tx) error {
+		if a.P.SchoolID != 0 {
+			s, err := tx.FindSchoolByID(ctx, a.P.SchoolID)
+			out = []*xiaoxiang.School{s}
+			return err
+		}
+		var err error
+		out, err = tx.FindSchools(ctx)
+		return err
+	})
+	return out, err
 }

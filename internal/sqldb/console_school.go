@@ -77,7 +77,7 @@ type ProgressGroup struct {
 }
 
 // NotLinked is the number of roster entries nobody has linked yet.
-func (g *ProgressGroup) NotLinked() int { return g.Roster - g.Linked }
+func (g ProgressGroup) NotLinked() int { return g.Roster - g.Linked }
 
 // ProgressFilter narrows the dashboard.
 type ProgressFilter struct {
