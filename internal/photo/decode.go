@@ -230,6 +230,11 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 	return &Image{RGBA: rgba, Format: format, Width: w, Height: h, Orientation: orientation, Shrink: f, Bytes: len(data)}, nil
 }
 
+// InitHEIC compiles the HEIC decoder (a WebAssembly build of libheif run by wazero) ahead
+// of the first HEIC upload; otherwise the first decode in a process pays for it (≈1–3 s).
+// Servers call it once at start-up, in the background.
+func InitHEIC() { heic.Init() }
+
 func decodeHEIC(data []byte) (img image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {

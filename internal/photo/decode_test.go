@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -124,8 +125,18 @@ func TestDecodeDevEXIF(t *testing.T) {
 	}
 }
 
+func mustDecodeNoShrink(t *testing.T, data []byte) *image.RGBA {
+	lim := DefaultLimits()
+	lim.WorkLongSide = 0
+	img, err := DecodeBytes(data, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img.RGBA
+}
+
 func TestDecodePreShrink(t *testing.T) {
-	big := image.NewRGBA(image.Rect(0, 0, 4000, 3000))
+	big := image.NewRGBA(image.Rect(0, 0, 2700, 1500))
 	for i := range big.Pix {
 		big.Pix[i] = uint8(i * 7 >> 4)
 	}
@@ -133,8 +144,25 @@ func TestDecodePreShrink(t *testing.T) {
 		big.Pix[i] = 255
 	}
 	img := mustDecode(t, encodeJPEGTest(t, big, 90))
-	if img.Shrink != 3 || img.RGBA.Rect.Dx() != 1333 || img.RGBA.Rect.Dy() != 1000 || img.Width != 4000 {
-		t.Fatalf("shrink %d size %v, want 3 and 1333x1000", img.Shrink, img.RGBA.Rect)
+	if img.Shrink != 2 || img.RGBA.Rect.Dx() != 1350 || img.RGBA.Rect.Dy() != 750 || img.Width != 2700 {
+		t.Fatalf("shrink %d size %v, want 2 and 1350x750", img.Shrink, img.RGBA.Rect)
+	}
+	// The box average equals the mean of each 2×2 block (up to JPEG/rounding noise).
+	src := mustDecodeNoShrink(t, encodeJPEGTest(t, big, 90))
+	var worst float64
+	for _, p := range []image.Point{{10, 10}, {700, 300}, {1349, 749}} {
+		for c := range 3 {
+			var s float64
+			for dy := range 2 {
+				for dx := range 2 {
+					s += float64(src.Pix[src.PixOffset(2*p.X+dx, 2*p.Y+dy)+c])
+				}
+			}
+			worst = max(worst, math.Abs(s/4-float64(img.RGBA.Pix[img.RGBA.PixOffset(p.X, p.Y)+c])))
+		}
+	}
+	if worst > 2 {
+		t.Errorf("box average off by %.1f levels", worst)
 	}
 }
 

@@ -184,7 +184,11 @@ func TestStandardizeEveryProfile(t *testing.T) {
 	made := 0
 	for name, data := range photos {
 		img := mustDecode(t, data)
-		for _, id := range ProfileIDs() {
+		ids := ProfileIDs()
+		if name != "pigo_sample.jpg" {
+			ids = []string{"chsi-white", "zikao-degree"} // keep the test fast: two more on a second photo
+		}
+		for _, id := range ids {
 			prof, _ := LookupProfile(id)
 			res, err := pl.Standardize(context.Background(), img, prof)
 			if err != nil {
