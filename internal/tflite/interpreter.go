@@ -137,7 +137,7 @@ func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 		}
 		return
 	}
-	ensureWorkers(parts - 1)
+	ensureWorkers(max(parts-1, runtime.GOMAXPROCS(0)-1))
 	step := (n + parts - 1) / parts
 	it.wg.Add(parts - 1)
 	it.pending.Add(int32(parts - 1))
@@ -156,10 +156,17 @@ func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 		hi = n
 	}
 	r.runRange(it, 0, 0, hi)
-	// The other ranges usually finish within microseconds: poll briefly
-	// before parking, which would cost a scheduler wake-up.
+	// While our ranges are pending, run queued ranges (ours or another
+	// interpreter's) instead of idling; otherwise poll briefly before
+	// parking, which would cost a scheduler wake-up.
 	for i := 0; i < spinPolls && it.pending.Load() > 0; i++ {
-		runtime.Gosched()
+		select {
+		case t := <-workCh:
+			runTask(t)
+			i = 0
+		default:
+			runtime.Gosched()
+		}
 	}
 	it.wg.Wait()
 }
@@ -181,7 +188,8 @@ var (
 )
 
 // ensureWorkers makes sure at least n shared worker goroutines exist. The
-// workers are shared by all interpreters of the process and never exit.
+// workers are shared by all interpreters of the process and never exit
+// (an idle worker is a parked goroutine).
 func ensureWorkers(n int) {
 	workMu.Lock()
 	for numWorkers < n {
