@@ -62,8 +62,12 @@ type Options struct {
 	Now func() time.Time
 	// Listener, if set, is used instead of listening on Config.Addr.
 	Listener net.Listener
-	// Checker replaces the photo pipeline (tests that inject failures).
+	// Checker replaces the photo pipeline (tests share one loaded pipeline or inject
+	// failures).
 	Checker core.Checker
+	// DB, if set, is used instead of opening Config.DatabaseURL; it must be migrated
+	// and is not closed by Stop.
+	DB *sqldb.DB
 }
 
 // New builds the app: it listens (so the public URL is known even for port 0),
@@ -108,12 +112,16 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 		a.BaseURL = "http://" + publicHostPort(a.ln.Addr())
 	}
 
-	if a.DB, err = sqldb.Open(ctx, cfg.DatabaseURL, sqldb.Options{Now: o.Now}); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	a.closers = append(a.closers, func() { a.DB.Close() })
-	if _, err := a.DB.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+	if o.DB != nil {
+		a.DB = o.DB
+	} else {
+		if a.DB, err = sqldb.Open(ctx, cfg.DatabaseURL, sqldb.Options{Now: o.Now}); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		a.closers = append(a.closers, func() { a.DB.Close() })
+		if _, err := a.DB.Migrate(ctx); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
 	}
 	disk, err := blob.NewDisk(cfg.BlobDir)
 	if err != nil {
@@ -169,7 +177,7 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	}
 	checker := o.Checker
 	if checker == nil {
-		checker = newPhotoChecker(cfg.ModelsDir)
+		checker = NewPhotoChecker(cfg.ModelsDir)
 	}
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
 

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"strings"
 	"sync"
 
@@ -25,7 +27,8 @@ type photoChecker struct {
 
 var _ core.Checker = (*photoChecker)(nil)
 
-func newPhotoChecker(modelsDir string) *photoChecker { return &photoChecker{dir: modelsDir} }
+// NewPhotoChecker returns the photo pipeline as a core.Checker; models load on first use.
+func NewPhotoChecker(modelsDir string) core.Checker { return &photoChecker{dir: modelsDir} }
 
 func (c *photoChecker) pipeline() (*photo.Pipeline, error) {
 	c.once.Do(func() { c.p, c.err = photo.New(photo.Options{ModelsDir: c.dir}) })
@@ -143,5 +146,21 @@ func failures(res *photo.Result) string {
 	return strings.Join(msgs, "；") + "。"
 }
 
-// annotate draws the report on the original; nil until the photo package offers it.
-var annotate func(original []byte, reportJSON string) ([]byte, error)
+// annotate draws the planned crop of the standard photo on the original (the quality
+// report's measures; the ten items are listed beside it in Chinese), as a JPEG.
+func annotate(original []byte, reportJSON string) ([]byte, error) {
+	img, err := photo.DecodeBytes(original, photo.DefaultLimits())
+	if err != nil {
+		return nil, fmt.Errorf("app: annotate: %w", err)
+	}
+	var rep photo.Report
+	if err := json.Unmarshal([]byte(reportJSON), &rep); err != nil {
+		return nil, fmt.Errorf("app: annotate: report: %w", err)
+	}
+	out := photo.Annotate(img, &photo.Report{Measures: rep.Measures})
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85}); err != nil {
+		return nil, fmt.Errorf("app: annotate: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}

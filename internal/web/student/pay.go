@@ -98,7 +98,7 @@ func (h *Handler) startPay(w http.ResponseWriter, r *http.Request) {
 	js, _ := json.Marshal(ps.Params) // plain strings: cannot fail
 	d := payData{Base: bpath(bid, ""), Task: st.Task, SchoolName: st.SchoolName, OrderNo: ps.Order.OutTradeNo, JSAPI: string(js)}
 	if h.o.PaySheet != nil {
-		d.SheetURL = h.o.PaySheet(ps.Params, h.o.BaseURL+bpath(bid, "/pay/wait"))
+		d.SheetURL = h.o.PaySheet(ps.Params, bpath(bid, "/pay/wait"))
 	} else {
 		d.SheetURL = bpath(bid, "/pay/wait")
 	}

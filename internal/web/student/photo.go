@@ -192,6 +192,7 @@ type reportData struct {
 	Items     []checkItem
 	Quota     xiaoxiang.Quota
 	Annotated bool
+	Retake    string
 }
 
 // attempt loads one of my attempts and checks it belongs to the binding in the URL.
@@ -230,7 +231,7 @@ func (h *Handler) showReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := reportData{Base: bpath(bid, "/photos/"+itoa(av.Attempt.ID)), AttemptID: av.Attempt.ID, Verdict: av.Attempt.Verdict,
-		Items: reportItems(av.Attempt.ReportJSON), Quota: av.Quota, Annotated: h.o.Annotate != nil}
+		Items: reportItems(av.Attempt.ReportJSON), Quota: av.Quota, Annotated: h.o.Annotate != nil, Retake: bpath(bid, "/camera")}
 	h.o.Render.Render(w, r, http.StatusOK, "report", web.View{Title: "照片检测结果", Back: bpath(bid, "/camera"), Data: d})
 }
 

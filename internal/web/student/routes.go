@@ -51,4 +51,5 @@ func (h *Handler) routes() {
 
 	m.HandleFunc("GET /me/data", h.showMyData)
 	m.HandleFunc("POST /me/data/delete", h.deleteMyData)
+	m.HandleFunc("/", h.notFound)
 }

@@ -186,3 +186,7 @@ func localPath(s string) string {
 func wantsJSON(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "application/json")
 }
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.o.Render.Error(w, r, xiaoxiang.Errorf(xiaoxiang.ENOTFOUND, "页面不存在或链接有误，请从首页重新进入。"))
+}
