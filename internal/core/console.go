@@ -12,8 +12,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -172,43 +170,18 @@ func Notify(ctx context.Context, tx *sqldb.Tx, n *xiaoxiang.Notification) error 
 	return err
 }
 
-// sealDocument seals a document number for a roster entry with the
-// student use cases' SealDocument, falling back to the same scheme while
-// that is not implemented yet.
+// sealDocument seals a document number for a roster entry exactly as the
+// student use cases do (SealDocument).
 func (c *Console) sealDocument(kind identity.Kind, number string) (SealedDocument, error) {
-	sd, err := c.s.SealDocument(kind, number)
-	if err == nil || !errors.Is(err, errNotImplemented) {
-		return sd, err
-	}
-	n, err := identity.Validate(kind, number)
-	if err != nil {
-		return SealedDocument{}, xiaoxiang.WrapError(xiaoxiang.EINVALID, identity.UserMessage(err), err)
-	}
-	cipher, err := c.s.keys.SealString(n, docAD)
-	if err != nil {
-		return SealedDocument{}, fmt.Errorf("core: seal document: %w", err)
-	}
-	return SealedDocument{Kind: kind, Cipher: cipher, Index: c.s.keys.BlindIndex(kind, n), Last4: identity.Last4(n)}, nil
+	return c.s.SealDocument(kind, number)
 }
 
 // openDocument opens a roster entry's document number (never log it).
 func (c *Console) openDocument(e *xiaoxiang.RosterEntry) (string, error) {
-	n, err := c.s.OpenDocument(e)
-	if err == nil || !errors.Is(err, errNotImplemented) {
-		return n, err
-	}
-	if e.DocCipher == "" {
-		return "", nil
-	}
-	n, err = c.s.keys.OpenString(e.DocCipher, docAD)
-	if err != nil {
-		return "", fmt.Errorf("core: open document of roster entry %d: %w", e.ID, err)
-	}
-	return n, nil
+	return c.s.OpenDocument(e)
 }
 
-// docAD is the associated data of sealed roster document numbers in the
-// fallback scheme.
+// docAD is the associated data of sealed roster document numbers.
 const docAD = "roster/doc_number"
 
 // SealRosterDocument seals a document number the way roster imports do

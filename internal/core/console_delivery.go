@@ -200,7 +200,8 @@ func (c *Console) Packages(ctx context.Context, a *Actor, taskID int64) ([]*Pack
 	return out, nil
 }
 
-// RunPackageJobs builds up to limit queued packages.
+// RunPackageJobs builds up to limit queued packages (tests and tools; the
+// app runs PackageJobHandler on its queue).
 func (c *Console) RunPackageJobs(ctx context.Context, limit int) (int, error) {
 	var jobs []*sqldb.Job
 	err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -212,34 +213,46 @@ func (c *Console) RunPackageJobs(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	for _, j := range jobs {
-		p, err := c.loadPackage(ctx, j.ID)
-		if err == nil {
-			err = c.buildPackage(ctx, p)
-		}
-		err2 := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-			if err != nil {
-				c.s.log.Error("build package", slog.Int64("package_id", j.ID), slog.String("error", err.Error()))
-				if j.Attempts >= j.MaxAttempts {
-					return tx.DiscardJob(ctx, j.ID, clip(err.Error(), 300))
-				}
-				return tx.RetryJob(ctx, j.ID, clip(err.Error(), 300), c.now().Add(notifyBackoff(j.Attempts+4)))
+		berr := c.runPackageJob(ctx, j.ID, j.Attempts, j.MaxAttempts)
+		err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+			switch {
+			case berr == nil:
+				return tx.CompleteJob(ctx, j.ID)
+			case j.Attempts >= j.MaxAttempts:
+				return tx.DiscardJob(ctx, j.ID, clip(berr.Error(), 300))
 			}
-			if err := tx.CompleteJob(ctx, j.ID); err != nil {
-				return err
-			}
-			a := &Actor{Staff: &xiaoxiang.Staff{ID: p.Args.StaffID}}
-			return c.audit(ctx, tx, a, "export_package", obj("package", p.ID), p.Args.SchoolID, p.Count,
-				fmt.Sprintf("task=%d parts=%d bytes=%d", p.Args.TaskID, len(p.Parts), p.Bytes))
+			return tx.RetryJob(ctx, j.ID, clip(berr.Error(), 300), c.now().Add(notifyBackoff(j.Attempts+4)))
 		})
-		if err2 != nil {
-			return 0, err2
-		}
-		if err != nil && j.Attempts >= j.MaxAttempts && p != nil {
-			p.State, p.Error = PackageFailed, "生成失败，请重新导出。"
-			_ = c.putPackage(ctx, p)
+		if err != nil {
+			return 0, err
 		}
 	}
 	return len(jobs), nil
+}
+
+// runPackageJob builds one package and audits the export; after the last
+// failed attempt the package is marked failed.
+func (c *Console) runPackageJob(ctx context.Context, id int64, attempt, maxAttempts int) error {
+	p, err := c.loadPackage(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.State != PackageBuilding {
+		return nil
+	}
+	if err := c.buildPackage(ctx, p); err != nil {
+		c.s.log.Error("build package", slog.Int64("package_id", id), slog.String("error", err.Error()))
+		if attempt >= maxAttempts {
+			p.State, p.Error = PackageFailed, "生成失败，请重新导出。"
+			_ = c.putPackage(ctx, p)
+		}
+		return err
+	}
+	return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		a := &Actor{Staff: &xiaoxiang.Staff{ID: p.Args.StaffID}}
+		return c.audit(ctx, tx, a, "export_package", obj("package", p.ID), p.Args.SchoolID, p.Count,
+			fmt.Sprintf("task=%d parts=%d bytes=%d", p.Args.TaskID, len(p.Parts), p.Bytes))
+	})
 }
 
 // manifestHeader is the manifest's columns (CSV and XLSX).

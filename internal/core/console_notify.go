@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 	"unicode/utf8"
+	"xiaoxiang/internal/queue"
 
 	"xiaoxiang"
 	"xiaoxiang/internal/sqldb"
@@ -80,63 +81,114 @@ func (c *Console) RunNotifyJobs(ctx context.Context, limit int) (NotifyResult, e
 
 const sendingNote = "sending"
 
-func (c *Console) runNotifyJob(ctx context.Context, j *sqldb.Job, res *NotifyResult) error {
+// notify outcomes.
+const (
+	outcomeSent = iota
+	outcomeNoCredit
+	outcomeDiscard
+)
+
+// sendNotification runs one JobNotify job that is already claimed (state
+// running, attempts counted). lastError is the job's last_error before this
+// run. It returns the outcome, or the send error (the caller retries).
+func (c *Console) sendNotification(ctx context.Context, jobID int64, lastError string, raw []byte) (int, error) {
 	var args NotifyArgs
-	if err := json.Unmarshal([]byte(j.Args), &args); err != nil {
-		res.Discarded++
-		return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.DiscardJob(ctx, j.ID, "bad args") })
+	if err := json.Unmarshal(raw, &args); err != nil {
+		return outcomeDiscard, nil
 	}
-	if j.LastError == sendingNote {
+	if lastError == sendingNote {
 		// A previous worker died between "sending" and the outcome: WeChat
 		// may have delivered it, so never send again.
-		res.Discarded++
-		return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.DiscardJob(ctx, j.ID, "interrupted while sending; not resent") })
+		return outcomeDiscard, nil
 	}
 	var n *xiaoxiang.Notification
 	var tpl SubscribeTemplate
 	send := false
 	err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		var err error
-		n, err = findNotification(ctx, tx, args.NotificationID)
-		if err != nil {
+		if n, err = findNotification(ctx, tx, args.NotificationID); err != nil {
 			return err
 		}
 		t, ok := c.opts.Templates[n.Kind]
 		if c.opts.Sender == nil || !ok {
-			return tx.CompleteJob(ctx, j.ID)
+			return nil
 		}
 		tpl = t
-		took, err := tx.TakeSubscriptionCredit(ctx, n.AccountID, n.Kind)
-		if err != nil {
+		if send, err = tx.TakeSubscriptionCredit(ctx, n.AccountID, n.Kind); err != nil || !send {
 			return err
 		}
-		if !took {
-			return tx.CompleteJob(ctx, j.ID)
-		}
-		send = true
-		return tx.MarkJobRunningNote(ctx, j.ID, sendingNote)
+		return tx.MarkJobRunningNote(ctx, jobID, sendingNote)
 	})
 	if err != nil {
 		if xiaoxiang.ErrorCode(err) == xiaoxiang.ENOTFOUND {
-			res.Discarded++
-			return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.DiscardJob(ctx, j.ID, "notification gone") })
+			return outcomeDiscard, nil
 		}
-		return err
+		return 0, err
 	}
 	if !send {
-		res.NoCredit++
-		return nil
+		return outcomeNoCredit, nil
 	}
 	sendErr := c.opts.Sender.SendSubscribe(ctx, subscribeMessage(n, tpl))
+	if sendErr == nil {
+		return outcomeSent, nil
+	}
+	// WeChat did not take it: give the credit back; the job retries (the
+	// retry overwrites the "sending" note).
+	if err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.AddSubscriptionCredit(ctx, n.AccountID, n.Kind) }); err != nil {
+		return 0, err
+	}
+	return 0, sendErr
+}
+
+// NotifyJobHandler runs JobNotify jobs for internal/queue:
+// client.Handle(core.JobNotify, console.NotifyJobHandler).
+func (c *Console) NotifyJobHandler(ctx context.Context, j *queue.Job) error {
+	var last string
+	err := c.s.db.View(ctx, func(tx *sqldb.Tx) error {
+		sj, err := tx.FindJobByID(ctx, j.ID)
+		if err == nil {
+			last = sj.LastError
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out, err := c.sendNotification(ctx, j.ID, last, j.Args)
+	switch {
+	case err != nil && errors.Is(err, ErrPermanent):
+		return fmt.Errorf("core: notify: %w: %w", err, queue.ErrCancel)
+	case err != nil:
+		return err
+	case out == outcomeDiscard:
+		return fmt.Errorf("core: notify: not sent (interrupted or gone): %w", queue.ErrCancel)
+	}
+	return nil
+}
+
+// PackageJobHandler builds JobPackage jobs for internal/queue:
+// client.Handle(core.JobPackage, console.PackageJobHandler). Give the queue
+// a JobTimeout long enough for the largest package (minutes).
+func (c *Console) PackageJobHandler(ctx context.Context, j *queue.Job) error {
+	return c.runPackageJob(ctx, j.ID, j.Attempt, j.MaxAttempts)
+}
+
+func (c *Console) runNotifyJob(ctx context.Context, j *sqldb.Job, res *NotifyResult) error {
+	out, sendErr := c.sendNotification(ctx, j.ID, j.LastError, []byte(j.Args))
 	return c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		if sendErr == nil {
-			res.Sent++
+			switch out {
+			case outcomeSent:
+				res.Sent++
+			case outcomeNoCredit:
+				res.NoCredit++
+			case outcomeDiscard:
+				res.Discarded++
+				return tx.DiscardJob(ctx, j.ID, "not sent: interrupted while sending or notification gone")
+			}
 			return tx.CompleteJob(ctx, j.ID)
 		}
 		c.s.log.Warn("notification send failed", slog.Int64("job_id", j.ID), slog.Int("attempt", j.Attempts), slog.String("error", sendErr.Error()))
-		if err := tx.AddSubscriptionCredit(ctx, n.AccountID, n.Kind); err != nil {
-			return err
-		}
 		msg := clip(sendErr.Error(), 300)
 		if j.Attempts >= j.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
 			res.Discarded++

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -449,5 +450,26 @@ func TestConsole_NotifyJobs(t *testing.T) {
 	env.DB.View(ctx, func(tx *sqldb.Tx) error { credits, _ = tx.SubscriptionCredits(ctx, withCredit.Account.ID); return nil })
 	if credits[core.NotifyReviewResult] != 0 {
 		t.Fatalf("credit not spent: %v", credits)
+	}
+
+	// A worker that died while sending: the job is discarded, never resent.
+	env.DB.InTx(ctx, func(tx *sqldb.Tx) error { return tx.AddSubscriptionCredit(ctx, withCredit.Account.ID, core.NotifyReviewResult) })
+	err = env.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if err := core.Notify(ctx, tx, &xiaoxiang.Notification{AccountID: withCredit.Account.ID, Kind: core.NotifyReviewResult, Title: "t"}); err != nil {
+			return err
+		}
+		jobs, err := tx.ClaimJobs(ctx, []string{core.JobNotify}, env.Clock.Now(), time.Minute, 1)
+		if err != nil || len(jobs) != 1 {
+			return fmt.Errorf("claim: %v %d", err, len(jobs))
+		}
+		return tx.MarkJobRunningNote(ctx, jobs[0].ID, "sending")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(2 * time.Minute)
+	res, err = env.Console.RunNotifyJobs(ctx, 10)
+	if err != nil || res.Discarded != 1 || len(snd.sent) != 1 {
+		t.Fatalf("interrupted job: %+v, sent %d, %v", res, len(snd.sent), err)
 	}
 }
