@@ -26,8 +26,9 @@ import (
 )
 
 var (
-	tfjsFlag = flag.Bool("tfjs", false, "also time TF.js-wasm (tools/tfjs, needs Node) and print the comparison table")
-	runsFlag = flag.Int("runs", 30, "timed runs per model and configuration in the -tfjs comparison")
+	tfjsFlag   = flag.Bool("tfjs", false, "also time TF.js-wasm (tools/tfjs, needs Node) and print the comparison table")
+	runsFlag   = flag.Int("runs", 10, "timed runs per model, configuration and round in the -tfjs comparison")
+	roundsFlag = flag.Int("rounds", 3, "rounds of Go 1 thread, Go 2 threads, TF.js (interleaved so machine load hits all alike)")
 )
 
 type benchModel struct {
@@ -114,7 +115,7 @@ func summarize(ms []float64) stats {
 	return stats{median: s[len(s)/2], min: s[0]}
 }
 
-func timeGo(t *testing.T, m *tflite.Model, size, threads, runs int) stats {
+func timeGo(t *testing.T, m *tflite.Model, size, threads, runs int) []float64 {
 	it := m.NewInterpreterOpts(tflite.Options{Threads: threads})
 	copy(it.Input(0), input(size))
 	for i := 0; i < 3; i++ {
@@ -130,7 +131,7 @@ func timeGo(t *testing.T, m *tflite.Model, size, threads, runs int) stats {
 		}
 		ms[i] = float64(time.Since(st).Microseconds()) / 1000
 	}
-	return summarize(ms)
+	return ms
 }
 
 // TestTFJSComparison times every model with the Go interpreter (1 and 2
@@ -164,34 +165,47 @@ func TestTFJSComparison(t *testing.T) {
 		args = append(args, fmt.Sprintf("%s:%s:%d:%d", bm.tfjs, p, bm.size, bm.size))
 	}
 
-	goRes := make([][2]stats, len(benchModels))
+	goMS := make([][2][]float64, len(benchModels))
+	jsMS := make([][]float64, len(benchModels))
+	models := make([]*tflite.Model, len(benchModels))
 	for i, bm := range benchModels {
-		m := load(t, bm.file)
-		goRes[i][0] = timeGo(t, m, bm.size, 1, *runsFlag)
-		goRes[i][1] = timeGo(t, m, bm.size, 2, *runsFlag)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(node, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("bench.js: %v\n%s", err, stderr.String())
+		models[i] = load(t, bm.file)
 	}
 	var res struct {
 		Backend string               `json:"backend"`
 		Threads int                  `json:"threads"`
 		Models  map[string][]float64 `json:"models"`
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(out), &res); err != nil {
-		t.Fatalf("bench.js output: %v", err)
+	for round := 0; round < *roundsFlag; round++ {
+		for i, bm := range benchModels {
+			goMS[i][0] = append(goMS[i][0], timeGo(t, models[i], bm.size, 1, *runsFlag)...)
+			goMS[i][1] = append(goMS[i][1], timeGo(t, models[i], bm.size, 2, *runsFlag)...)
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command(node, args...)
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("bench.js: %v\n%s", err, stderr.String())
+		}
+		if err := json.Unmarshal(bytes.TrimSpace(out), &res); err != nil {
+			t.Fatalf("bench.js output: %v", err)
+		}
+		for i, bm := range benchModels {
+			jsMS[i] = append(jsMS[i], res.Models[bm.tfjs]...)
+		}
+	}
+	goRes := make([][2]stats, len(benchModels))
+	for i := range benchModels {
+		goRes[i] = [2]stats{summarize(goMS[i][0]), summarize(goMS[i][1])}
 	}
 
 	var md strings.Builder
-	fmt.Fprintf(&md, "%d runs each after 3 warm-ups; median (min) ms; %s, GOMAXPROCS %d; TF.js backend %s, %d thread(s)\n\n",
-		*runsFlag, runtime.Version(), runtime.GOMAXPROCS(0), res.Backend, res.Threads)
+	fmt.Fprintf(&md, "%d rounds × %d runs per configuration (after warm-ups), rounds interleaved; median (min) ms; %s, GOMAXPROCS %d; TF.js backend %s, %d thread(s)\n\n",
+		*roundsFlag, *runsFlag, runtime.Version(), runtime.GOMAXPROCS(0), res.Backend, res.Threads)
 	md.WriteString("| model | Go 1 thread | Go 2 threads | TF.js-wasm | Go 2 threads / TF.js |\n|---|---|---|---|---|\n")
 	for i, bm := range benchModels {
-		js := summarize(res.Models[bm.tfjs])
+		js := summarize(jsMS[i])
 		fmt.Fprintf(&md, "| %s | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f) | %.2f |\n", bm.label,
 			goRes[i][0].median, goRes[i][0].min, goRes[i][1].median, goRes[i][1].min, js.median, js.min,
 			goRes[i][1].median/js.median)
