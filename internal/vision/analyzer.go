@@ -42,8 +42,9 @@ type AnalyzeOptions struct {
 	// SinglePassMesh skips the second mesh pass (on the ROI derived from the first mesh).
 	SinglePassMesh bool
 	// PoseShoulders also runs pose_landmark_lite (optional model, loaded by New when
-	// present) and takes the shoulders from its keypoints 11/12 when both are
-	// visible; otherwise the mask silhouette gives them. Costs one more network run.
+	// present) and, when the mask silhouette gives no shoulders (e.g. hidden by long
+	// hair, or Mask is false), takes them from its keypoints 11/12 if both are
+	// visible. Costs one more network run.
 	PoseShoulders bool
 	// Sequential runs the mask stages after detection and mesh instead of
 	// concurrently with them (for timing each stage in isolation).
@@ -227,7 +228,7 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 		res.HeadTop, res.HeadTopFound, res.HeadTopCut = headTop(res.Mask, res.Main)
 		res.Shoulders = shoulders(res.Mask, res.Main)
 	}
-	if poseSh.Found {
+	if poseSh.Found && !res.Shoulders.Found {
 		res.Shoulders = poseSh
 	}
 	res.Timings["total"] = ms(time.Since(t0))

@@ -36,7 +36,7 @@ func poseROI(d *FaceDetail) roi {
 // returns keypoints 11/12 as shoulders (Source "pose", Confidence = the lower of
 // the two visibilities); Found is false when either visibility is below
 // poseMinVisible, the person flag is low, or the points are implausible (above
-// the chin, or sides swapped).
+// the chin, sides swapped, or outside the photo).
 func (a *Analyzer) poseShoulders(r *raster, d *FaceDetail) (Shoulders, error) {
 	if a.pose == nil {
 		return Shoulders{}, fmt.Errorf("vision: pose model %s not loaded: %w", FilePose, ErrModels)
@@ -58,8 +58,11 @@ func (a *Analyzer) poseShoulders(r *raster, d *FaceDetail) (Shoulders, error) {
 	left, vl := point(poseLeftShoulder)
 	right, vr := point(poseRightShould)
 	conf := math.Min(vl, vr)
-	// Shoulder joints lie below the chin, the subject's left on the image right.
-	if flag < 0.5 || conf < poseMinVisible || left.Y <= d.Chin.Y || right.Y <= d.Chin.Y || left.X <= right.X {
+	// Shoulder joints lie below the chin, the subject's left on the image right,
+	// and inside the photo (the network extrapolates beyond its edges).
+	inside := func(p Point) bool { return p.X >= 0 && p.Y >= 0 && p.X < float64(r.w) && p.Y < float64(r.h) }
+	if flag < 0.5 || conf < poseMinVisible || left.Y <= d.Chin.Y || right.Y <= d.Chin.Y || left.X <= right.X ||
+		!inside(left) || !inside(right) {
 		return Shoulders{}, nil
 	}
 	return Shoulders{Found: true, Left: left, Right: right, Confidence: conf, Source: "pose"}, nil

@@ -85,7 +85,10 @@
 //   - HeadTop: for each column within ±¼ face width of the face's midline, walk up
 //     from the eye line while the mask stays ≥ 0.5; the head top is the row reached
 //     by the highest fifth of those columns (sub-pixel at the 0.5 crossing), at the
-//     midline's x. HeadTopCut: that row is the image's top row (HeadTopFound false).
+//     midline's x. Columns whose mask goes on for more than 2.5 eye-to-chin
+//     distances above the eyes (into another person or an object merged with the
+//     mask) are discarded; if fewer than a third remain the head top is not found.
+//     HeadTopCut: that row is the image's top row (HeadTopFound false).
 //   - Shoulders: on the silhouette run containing the neck, scanning down from the
 //     chin for two eye-to-chin distances, the first row where the run's outer edge
 //     reaches 0.8 face widths (less if the image is narrower, ≥ 0.55) from the chin's
@@ -100,10 +103,13 @@
 //     person ROI (centred on the hips ≈ 2.7 head heights below the eyes, side 7 head
 //     heights, head height = 1.6 face widths; zero padding outside the photo), and
 //     its keypoints 11/12 (the shoulder joints, slightly inside and below the
-//     silhouette's shoulder line) replace the mask's points when both visibilities
-//     are ≥ 0.5 and they lie below the chin on the right sides; Confidence is then
-//     the lower visibility and Source "pose". It finds shoulders hidden under long
-//     hair; cost ≈ one more network run (pose timing).
+//     silhouette's shoulder line) are used when the mask found no shoulders, both
+//     visibilities are ≥ 0.5 and they lie inside the photo, below the chin, on the
+//     right sides;
+//     Confidence is then the lower visibility and Source "pose". It finds shoulders
+//     hidden under long hair; on clear silhouettes the mask's points are kept, as
+//     the pose ROI is only estimated from the face (on one dev photo the pose
+//     points sat ≈ 90 px above the visible shoulders). Cost ≈ one more network run.
 //
 // # Timings
 //

@@ -8,10 +8,16 @@ import (
 // maskOn is the mask level (0..255) counted as "person".
 const maskOn = 128
 
+// headMaxAboveEyes bounds the head top: at most this many eye-to-chin distances
+// above the eye line (real heads, tall hair included, stay well within).
+const headMaxAboveEyes = 2.5
+
 // headTop finds the top of the head from the mask: for each column in a band of
 // half the face width centred on the face's midline (hairline/chin mid x), walk up
 // from the eye line while the mask stays on; the head top is the highest row reached
-// by at least a fifth of the band's columns (robust to a stray hair or a gap). It
+// by at least a fifth of the band's columns (robust to a stray hair or a gap).
+// Columns whose mask continues beyond headMaxAboveEyes are discarded; when fewer
+// than a third of the band's columns remain, the head top is not found. It
 // reports cut = true when that row is the image's top row.
 func headTop(m *Mask, d *FaceDetail) (top Point, found, cut bool) {
 	if m == nil || d == nil || d.FaceWidth <= 0 {
@@ -25,14 +31,24 @@ func headTop(m *Mask, d *FaceDetail) (top Point, found, cut bool) {
 	if y0 < 0 || y0 >= m.H || x1 < x0 {
 		return Point{}, false, false
 	}
+	// A head is not taller than headMaxAboveEyes eye-to-chin distances above the
+	// eyes: a column whose mask goes on further runs into something else (another
+	// person, a railing merged into the mask) and does not count.
+	limit := -1
+	if ec := d.Chin.Y - d.EyeLine; ec > 0 {
+		limit = int(math.Floor(d.EyeLine - headMaxAboveEyes*ec))
+	}
 	var tops []int
 	for x := x0; x <= x1; x++ {
 		if m.Pix[y0*m.W+x] < maskOn {
 			continue
 		}
 		y := y0
-		for y > 0 && m.Pix[(y-1)*m.W+x] >= maskOn {
+		for y > 0 && y > limit && m.Pix[(y-1)*m.W+x] >= maskOn {
 			y--
+		}
+		if y == limit && y > 0 {
+			continue
 		}
 		tops = append(tops, y)
 	}

@@ -484,6 +484,21 @@ func TestHeadTopAndShoulders(t *testing.T) {
 	if _, found, cut := headTop(m2, d); found || !cut {
 		t.Errorf("cut head: found %v cut %v", found, cut)
 	}
+	// Something merged into the mask above the head (another person, a pole):
+	// the head top is not found rather than taken at the object's top.
+	d5 := &FaceDetail{EyeLine: 290, Chin: Point{200, 350}, Hairline: Point{200, 235}, FaceWidth: 110}
+	m5 := syntheticPerson(400, 500, 200, 360, 200, 390)
+	if top, found, _ := headTop(m5, d5); !found || math.Abs(top.Y-200) > 2 {
+		t.Errorf("head top %+v found %v, want y≈200", top, found)
+	}
+	for y := 0; y < 210; y++ {
+		for x := 150; x <= 250; x++ {
+			m5.Pix[y*400+x] = 255
+		}
+	}
+	if top, found, cut := headTop(m5, d5); found || cut {
+		t.Errorf("head top through an object: %+v found %v cut %v", top, found, cut)
+	}
 	// No mask or no face: nothing found, no panic.
 	if _, found, _ := headTop(nil, d); found {
 		t.Error("found head top without a mask")
