@@ -97,17 +97,12 @@ func newConv(m *Model, x, wt, b, y int, padding uint8, sw, sh, dw, dh int, act c
 }
 
 // tileRows picks how many output pixels one GEMM tile covers (a multiple of
-// 4, keeping the im2col tile within about 64 KB).
+// 12, so of the 6- and 4-row kernels, keeping the im2col tile within about
+// 64 KB).
 func tileRows(k int) int {
 	t := 16384 / k
-	t -= t % 4
-	if t < 4 {
-		t = 4
-	}
-	if t > 64 {
-		t = 64
-	}
-	return t
+	t -= t % 12
+	return min(max(t, 12), 72)
 }
 
 // panel is a block of output columns [col, col+width) of a packed weight
@@ -231,7 +226,11 @@ func gemmPanels(a []float32, rows, k int, wp []float32, panels []panel, bias, ou
 	// row group of the tile streams past it.
 	for _, p := range panels {
 		bp := wp[p.off : p.off+p.width*k]
-		for r := 0; r < rows; r += 4 {
+		r0 := 0
+		if p.width == 16 && p.col+16 <= n {
+			r0 = gemm6Rows(a, rows, k, bp, out[p.col:], n, bias[p.col:], act)
+		}
+		for r := r0; r < rows; r += 4 {
 			nr := min(4, rows-r)
 			var ar [4][]float32
 			for i := range ar {

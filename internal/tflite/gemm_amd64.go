@@ -151,3 +151,24 @@ func vecUnary(kind int32, y, x []float32, sixth float32) int {
 	}
 	return n8
 }
+
+//go:noescape
+func gemm6x16StoreAVX2(a *float32, lda int, b *float32, k int, o *float32, ldo int, bias *float32, lo, hi float32)
+
+// gemm6Rows computes rows [0, 6·g) of a 16-wide panel into out (row stride
+// n) for the largest g with 6·g <= rows, and returns 6·g (0 when the
+// assembly kernels are unavailable). a holds rows of k values.
+func gemm6Rows(a []float32, rows, k int, bp []float32, out []float32, n int, bias []float32, act clamp) int {
+	g := rows / 6
+	if !useAVX2 || g == 0 || k == 0 {
+		return 0
+	}
+	_ = a[(6*g)*k-1]
+	_ = bp[16*k-1]
+	_ = out[(6*g-1)*n+15]
+	bias = bias[:16]
+	for r := 0; r < 6*g; r += 6 {
+		gemm6x16StoreAVX2(&a[r*k], k*4, &bp[0], k, &out[r*n], n*4, &bias[0], act.lo, act.hi)
+	}
+	return 6 * g
+}

@@ -20,3 +20,7 @@ func dwRow(out, in, w, bias []float32, c8 int, taps, wtaps []int, maxTap, maxW, 
 func vecBinary(kind int32, y, a, b []float32, act clamp) int { return 0 }
 
 func vecUnary(kind int32, y, x []float32, sixth float32) int { return 0 }
+
+func gemm6Rows(a []float32, rows, k int, bp []float32, out []float32, n int, bias []float32, act clamp) int {
+	return 0
+}
