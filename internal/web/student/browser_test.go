@@ -74,10 +74,16 @@ func TestBrowser_StudentFlow(t *testing.T) {
 		}
 	}()
 
+	// Every screenshot waits for the page's images (the annotated photo is drawn on request).
+	imagesLoaded := chromedp.Evaluate[bool](`Promise.all(Array.from(document.images).map(i => i.complete ? 1 :
+		new Promise(r => { i.onload = i.onerror = r; }))).then(() => true)`, chromedp.EvalAwaitPromise)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			if !save {
 				return nil
+			}
+			if _, err := imagesLoaded(ctx, tg); err != nil {
+				return err
 			}
 			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
 			if err != nil {
