@@ -61,6 +61,7 @@ type env struct {
 	client  *payment.Client
 	store   *paymenttest.MemStore
 	handler *payment.NotifyHandler
+	hmu     sync.Mutex // guards handler swaps (the race detector does not see TCP ordering)
 	logs    *syncBuffer
 	appID   string
 }
@@ -81,16 +82,27 @@ func newEnvClock(t *testing.T, now func() time.Time) *env {
 	e := &env{sim: sim, store: paymenttest.NewMemStore(), logs: logs, appID: sim.Options().MiniAppID}
 	mux := http.NewServeMux()
 	mux.Handle("/_sim/wechat/", http.StripPrefix("/_sim/wechat", sim))
-	mux.HandleFunc("/pay/notify", func(w http.ResponseWriter, r *http.Request) { e.handler.ServeHTTP(w, r) })
+	mux.HandleFunc("/pay/notify", func(w http.ResponseWriter, r *http.Request) {
+		e.hmu.Lock()
+		h := e.handler
+		e.hmu.Unlock()
+		h.ServeHTTP(w, r)
+	})
 	e.srv = httptest.NewServer(mux)
 	sim.SetBaseURL(e.srv.URL + "/_sim/wechat")
 	e.client, err = payment.New(context.Background(), sim.PayConfig(e.srv.URL+"/pay/notify"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.handler = e.client.NotifyHandler(e.store, log)
+	e.setHandler(e.client.NotifyHandler(e.store, log))
 	t.Cleanup(func() { sim.Close(); e.srv.Close() })
 	return e
+}
+
+func (e *env) setHandler(h *payment.NotifyHandler) {
+	e.hmu.Lock()
+	e.handler = h
+	e.hmu.Unlock()
 }
 
 func (e *env) order(t *testing.T, no string, total int64, created time.Time) {
@@ -224,7 +236,9 @@ func TestNotifyPaysOnce(t *testing.T) {
 			e := newEnv(t)
 			paid := 0
 			var mu sync.Mutex
-			e.handler.OnPaid = func(ctx context.Context, tx payment.Transaction) { mu.Lock(); paid++; mu.Unlock() }
+			h := e.client.NotifyHandler(e.store, nil)
+			h.OnPaid = func(ctx context.Context, tx payment.Transaction) { mu.Lock(); paid++; mu.Unlock() }
+			e.setHandler(h)
 			e.order(t, "XXPAY000001", 1500, time.Now())
 			pp := e.prepay(t, "XXPAY000001", 1500)
 			if _, err := e.sim.Pay(pp.PrepayID, tc.mode); err != nil {
@@ -240,6 +254,8 @@ func TestNotifyPaysOnce(t *testing.T) {
 				}
 			}
 			state, credits := e.store.State("XXPAY000001")
+			mu.Lock()
+			defer mu.Unlock()
 			if state != paymenttest.StatePaid || credits != 1 || paid != 1 {
 				t.Fatalf("state %s credited %d times, OnPaid %d; want paid once", state, credits, paid)
 			}
@@ -552,7 +568,7 @@ func TestCertificateMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.handler = c2.NotifyHandler(e.store, nil)
+	e.setHandler(c2.NotifyHandler(e.store, nil))
 	tx, err := c2.Query(ctx, "XXMIGR00001")
 	if err != nil || tx.TradeState != payment.TradeSuccess {
 		t.Fatalf("query with certificate: %+v %v", tx, err)

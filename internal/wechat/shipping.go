@@ -42,7 +42,7 @@ func (c *Client) UploadVirtualShipping(ctx context.Context, s VirtualShipment) e
 	}
 	at := s.At
 	if at.IsZero() {
-		at = c.now()
+		at = c.clock()
 	}
 	body := map[string]any{
 		"order_key":      map[string]any{"order_number_type": 2, "transaction_id": s.TransactionID},

@@ -70,6 +70,13 @@ func (c *Client) accessToken(ctx context.Context, appid, stale string) (string, 
 	return e.value, nil
 }
 
+func (c *Client) clock() time.Time {
+	c.mu.Lock()
+	now := c.now
+	c.mu.Unlock()
+	return now()
+}
+
 // SetClock replaces the clock used for token expiry (tests).
 func (c *Client) SetClock(now func() time.Time) {
 	c.mu.Lock()

@@ -217,7 +217,7 @@ func (s *Sim) makeCertificate() error {
 		return fmt.Errorf("wechatfake: platform certificate: %w", err)
 	}
 	s.certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	s.certSerial = fmt.Sprintf("%X", serial)
+	s.certSerial = fmt.Sprintf("%X", serial.Bytes()) // as WeChat Pay and the SDK spell it: whole bytes
 	return nil
 }
 
