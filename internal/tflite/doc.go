@@ -31,12 +31,12 @@
 // How it runs: Parse reads the flatbuffer with a bounds-checked reader (every
 // offset, vector and table is validated), checks every operator's shapes,
 // packs the weights once, and plans the activation memory (tensors whose
-// lifetimes do not overlap share space), so an Interpreter is one allocation
-// and Invoke allocates nothing. Convolutions are matrix products
+// lifetimes do not overlap share space), so an Interpreter allocates its
+// buffers once and Invoke allocates nothing. Convolutions are matrix products
 // (im2col, or the input itself for 1×1) over weights packed in panels of 16
 // output channels; on amd64 with AVX2+FMA the inner 6×16/4×16 blocks, the
 // depthwise rows and the element-wise ops run in small assembly kernels
-// (gemm_amd64.s, elem_amd64.s), elsewhere in
-// portable Go with 4×4 register blocks. Results match TensorFlow.js running
+// (gemm_amd64.s, elem_amd64.s), elsewhere in portable Go with 4×4 register
+// blocks. Results match TensorFlow.js running
 // the same networks (see testdata/golden and golden_test.go).
 package tflite
