@@ -162,11 +162,11 @@ func printAnalysis(w io.Writer, a *vision.Analysis) {
 		default:
 			fmt.Fprintln(w, "head top   not found")
 		}
-		if s := a.Shoulders; s.Found {
-			fmt.Fprintf(w, "shoulders  right (%.0f,%.0f) left (%.0f,%.0f) confidence %.2f (%s)\n", s.Right.X, s.Right.Y, s.Left.X, s.Left.Y, s.Confidence, s.Source)
-		} else {
-			fmt.Fprintln(w, "shoulders  not found")
-		}
+	}
+	if s := a.Shoulders; s.Found {
+		fmt.Fprintf(w, "shoulders  right (%.0f,%.0f) left (%.0f,%.0f) confidence %.2f (%s)\n", s.Right.X, s.Right.Y, s.Left.X, s.Left.Y, s.Confidence, s.Source)
+	} else if a.Mask != nil || a.Timings["pose"] > 0 {
+		fmt.Fprintln(w, "shoulders  not found")
 	}
 	keys := make([]string, 0, len(a.Timings))
 	for k := range a.Timings {

@@ -109,7 +109,9 @@
 //     Confidence is then the lower visibility and Source "pose". It finds shoulders
 //     hidden under long hair; on clear silhouettes the mask's points are kept, as
 //     the pose ROI is only estimated from the face (on one dev photo the pose
-//     points sat ≈ 90 px above the visible shoulders). Cost ≈ one more network run.
+//     points sat ≈ 90 px above the visible shoulders). BlazePose is a single-person
+//     model: in group photos the ROI holds several people and it may mix them up.
+//     Cost ≈ one more network run.
 //
 // # Timings
 //

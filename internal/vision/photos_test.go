@@ -343,16 +343,17 @@ func TestPortraitHeadTop(t *testing.T) {
 }
 
 func TestPoseShoulders(t *testing.T) {
+	dir := portraitsDir(t)
 	a := testAnalyzer(t)
 	if a.pose == nil {
 		t.Fatalf("%s not loaded (it is fetched by scripts/fetch-models.sh)", FilePose)
 	}
-	img, err := DecodeFile(filepath.Join(fixturesDir(t), "pigo_sample.jpg"))
+	// Long hair over the shoulders: the mask finds no neck, the pose model does.
+	img, err := DecodeFile(filepath.Join(dir, "hivision_test3.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without the mask the shoulders can only come from the pose model.
-	res, err := a.Analyze(context.Background(), img, AnalyzeOptions{FastFaces: true, PoseShoulders: true})
+	res, err := a.Analyze(context.Background(), img, AnalyzeOptions{Mask: true, FastFaces: true, PoseShoulders: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,14 +361,18 @@ func TestPoseShoulders(t *testing.T) {
 	if !s.Found || s.Source != "pose" || s.Confidence < poseMinVisible {
 		t.Fatalf("shoulders %+v", s)
 	}
-	// Below the chin, on either side of the neck, about level, roughly 1.5–3.5 face widths apart.
+	// Below the chin, either side of it, about level, 1.2–3.5 face widths apart.
 	span := (s.Left.X - s.Right.X) / d.FaceWidth
 	if s.Left.Y <= d.Chin.Y || s.Right.Y <= d.Chin.Y || span < 1.2 || span > 3.5 ||
-		math.Abs(s.Left.Y-s.Right.Y) > 0.3*d.FaceWidth {
+		s.Right.X >= d.Chin.X || s.Left.X <= d.Chin.X || math.Abs(s.Left.Y-s.Right.Y) > 0.3*d.FaceWidth {
 		t.Errorf("shoulders %+v (chin %v, face width %.0f, span %.2f)", s, d.Chin, d.FaceWidth, span)
 	}
 	if res.Timings["pose"] <= 0 {
 		t.Error("pose timing missing")
+	}
+	// Without the option the mask alone finds nothing here.
+	if m := analyse(t, filepath.Join(dir, "hivision_test3.jpg"), full); m.Shoulders.Found {
+		t.Errorf("mask shoulders under long hair: %+v", m.Shoulders)
 	}
 }
 
