@@ -243,7 +243,7 @@ type EntryView struct {
 func entryView(e *xiaoxiang.RosterEntry) EntryView {
 	m := ""
 	if e.DocLast4 != "" {
-		m = "**************" + e.DocLast4
+		m = "****" + e.DocLast4
 	}
 	return EntryView{ID: e.ID, Name: e.Name, DocKind: e.DocKind, DocMasked: m, StudentNo: e.StudentNo, College: e.College,
 		Major: e.Major, Class: e.Class, Grade: e.Grade, HasPhoto: e.HasPhoto, Source: e.Source}

@@ -290,6 +290,23 @@ func (k *Kit) Pages(fsys fs.FS, funcs template.FuncMap) (*Pages, error) {
 			return strconv.Itoa(int(d.Hours()/24)) + "天"
 		},
 		"roleLabel": func(r xiaoxiang.Role) string { return r.Label() },
+		"verdict": func(v string) string {
+			switch v {
+			case "pass":
+				return "合格"
+			case "warn":
+				return "需留意"
+			case "fail":
+				return "不合格"
+			}
+			return "—"
+		},
+		"actionLabel": func(a string) string {
+			if l, ok := actionLabels[a]; ok {
+				return l
+			}
+			return a
+		},
 		"bytes": func(n int64) string {
 			switch {
 			case n >= 1<<20:
@@ -326,6 +343,19 @@ func (k *Kit) Pages(fsys fs.FS, funcs template.FuncMap) (*Pages, error) {
 		p.pages[strings.TrimSuffix(n, ".html")] = t
 	}
 	return p, nil
+}
+
+// actionLabels are the Chinese names of submission events and audit actions.
+var actionLabels = map[string]string{
+	"submit": "提交", "replace": "更换照片", "resubmit": "重新提交", "queue": "进入审核队列", "claim": "领取审核",
+	"approve": "通过", "reject": "驳回", "deliver": "交付", "verify": "自动核验", "ctid": "身份核验",
+	"login": "登录", "login_failed": "登录失败", "logout": "退出", "review_approve": "审核通过", "review_reject": "审核驳回",
+	"review_batch_approve": "批量通过", "export_request": "申请导出", "export_package": "生成导出包", "download_package": "下载导出包",
+	"deliver_package": "标记交付", "export_progress": "导出进度名单", "reveal_document": "查看完整证件号", "roster_import": "导入名单",
+	"task_create": "新建任务", "task_update": "修改任务", "task_status": "任务开关", "manual_approved": "通过人工录入",
+	"manual_rejected": "驳回人工录入", "school_create": "新增学校", "school_update": "修改学校", "school_support": "修改客服信息",
+	"staff_create": "新增账号", "staff_update": "修改账号", "spec_profile_save": "保存照片规格", "reject_reason_save": "保存驳回原因",
+	"totp_enable": "开启两步验证", "password_change": "修改密码",
 }
 
 const flashCookie = "xx_flash"

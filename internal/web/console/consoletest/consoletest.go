@@ -178,18 +178,54 @@ func (e *Env) Student(t *xiaoxiang.Task, name, college, class string) *Student {
 	return s
 }
 
-// JPEG returns a small distinct JPEG for seed n.
+// JPEG returns a distinct 480×640 portrait-like JPEG for seed n: a light-blue
+// background, dark shoulders and a face-coloured head (for screenshots and
+// hash checks; not a real face).
 func JPEG(n int64) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 48, 64))
-	for y := range 64 {
-		for x := range 48 {
-			img.Set(x, y, color.RGBA{uint8(100 + n*13), uint8(197 - n*7 + int64(y)), 255, 255})
+	img := image.NewRGBA(image.Rect(0, 0, 480, 640))
+	bg := color.RGBA{100, 197, 255, 255}
+	shirt := color.RGBA{uint8(30 + n%5*10), 40, 60, 255}
+	skin := color.RGBA{236, uint8(190 + n%7), 160, 255}
+	hair := color.RGBA{30, 25, 20, 255}
+	for y := range 640 {
+		for x := range 480 {
+			c := bg
+			dx, dy := float64(x-240)/115, float64(y-250)/150
+			hx, hy := float64(x-240)/125, float64(y-215)/140
+			switch {
+			case y > 470 && (x-240)*(x-240) < (y-400)*(y-400)*4:
+				c = shirt
+			case dx*dx+dy*dy <= 1:
+				c = skin
+			case hx*hx+hy*hy <= 1 && y < 250:
+				c = hair
+			}
+			img.Set(x, y, c)
 		}
 	}
 	var b bytes.Buffer
-	jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 85})
 	return b.Bytes()
 }
+
+// ReportJSON and ResultJSON are what the photo pipeline stores for a clean
+// photo (the ten seed items and the output measures).
+const (
+	ReportJSON = `{"profile":"chsi-blue","verdict":"pass","checks":[` +
+		`{"id":"orientation","name":"人脸方向","value":2.1,"unit":"°","range":"≤ 10°","verdict":"pass"},` +
+		`{"id":"proportion","name":"脸部占比","value":0.48,"range":"0.38–0.62","verdict":"pass"},` +
+		`{"id":"head","name":"头部完整","value":1,"range":"完整","verdict":"pass"},` +
+		`{"id":"face","name":"人脸完整","value":1,"range":"完整","verdict":"pass"},` +
+		`{"id":"blur","name":"人脸模糊","value":0.12,"range":"≤ 0.35","verdict":"pass"},` +
+		`{"id":"shoulders_level","name":"肩膀齐平","value":1.5,"unit":"°","range":"≤ 5°","verdict":"pass"},` +
+		`{"id":"shoulders","name":"检测肩膀","value":1,"range":"检测到","verdict":"pass"},` +
+		`{"id":"brightness","name":"脸部亮度","value":168,"range":"90–220","verdict":"pass"},` +
+		`{"id":"eyes","name":"眼部遮挡","value":0,"range":"无遮挡","verdict":"pass"},` +
+		`{"id":"mouth","name":"嘴巴状态","value":0.05,"range":"闭合","verdict":"pass"}]}`
+	ResultJSON = `{"quality":85,"verdict":"pass","output":{"width":480,"height":640,"bytes":31000,"quality":85,"dpi":300,` +
+		`"head_top":75,"eye_line":245,"face_width":230,"centre_offset":0,"bg_delta_e":1.2,"bg_delta_e_95":2.5},` +
+		`"verify":[{"id":"out_size","name":"文件大小","value":30.3,"unit":"KB","range":"20–40 KB","verdict":"pass"}]}`
+)
 
 // Submit stores a standardized photo for the student and submits it for
 // review (status pending), as the student flow does.
@@ -205,11 +241,11 @@ func (e *Env) Submit(s *Student, verdict string) *sqldb.SubmissionRow {
 	e.must(e.Bucket.Put(ctx, okey, bytes.NewReader(s.JPEG)))
 	e.must(e.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		a := &sqldb.AttemptRow{Attempt: xiaoxiang.Attempt{BindingID: s.Binding.ID, AccountID: s.Account.ID, TaskID: s.Binding.TaskID,
-			OriginalKey: okey, Width: 48, Height: 64, Source: "camera", Verdict: verdict, ReportJSON: `{"items":[]}`}, RosterEntryID: s.Entry.ID}
+			OriginalKey: okey, Width: 480, Height: 640, Source: "camera", Verdict: verdict, ReportJSON: ReportJSON}, RosterEntryID: s.Entry.ID}
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		a.StandardizedKey, a.SHA256, a.ResultJSON = key, hex.EncodeToString(sum[:]), "{}"
+		a.StandardizedKey, a.SHA256, a.ResultJSON = key, hex.EncodeToString(sum[:]), ResultJSON
 		if _, err := tx.SetAttemptStandardized(ctx, a); err != nil {
 			return err
 		}
