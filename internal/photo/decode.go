@@ -405,6 +405,23 @@ func shrinkYCbCr(dst *image.RGBA, s *image.YCbCr, f int, limited bool) {
 		}
 		n := int32(f * f)
 		half := n / 2
+		if f == 1 {
+			// Conversion only: one chroma sample per pixel.
+			for oy := y0; oy < y1; oy++ {
+				yrow := s.Y[oy*s.YStride : oy*s.YStride+ow]
+				crow := (((b.Min.Y + oy) >> sy) - cy0) * s.CStride
+				drow := dst.Pix[oy*dst.Stride : oy*dst.Stride+4*ow]
+				for ox, yv := range yrow {
+					ci := crow + cxa[ox]
+					cb := int32(s.Cb[ci]) - 128
+					cr := int32(s.Cr[ci]) - 128
+					y1 := (int32(yv)-yoff)*ky + rnd
+					d := drow[ox*4 : ox*4+4 : ox*4+4]
+					d[0], d[1], d[2], d[3] = clamp16(y1+kr*cr), clamp16(y1-kgb*cb-kgr*cr), clamp16(y1+kb*cb), 255
+				}
+			}
+			return
+		}
 		for oy := y0; oy < y1; oy++ {
 			clear(ys)
 			clear(cbs)
