@@ -583,3 +583,36 @@ func TestCertificateMigration(t *testing.T) {
 		t.Fatal("garbage certificate accepted")
 	}
 }
+
+// failingStore injects a database failure.
+type failingStore struct{ *paymenttest.MemStore }
+
+func (failingStore) MarkPaid(context.Context, payment.Transaction) (bool, error) {
+	return false, errors.New("database is locked")
+}
+
+func TestNotifyStoreFailureAndUnknownRefund(t *testing.T) {
+	e := newEnv(t)
+	e.setHandler(e.client.NotifyHandler(failingStore{e.store}, nil))
+	e.order(t, "XXFAIL00001", 100, time.Now())
+	pp := e.prepay(t, "XXFAIL00001", 100)
+	if _, err := e.sim.Pay(pp.PrepayID, wechatfake.NotifyMode{Retries: 1, RetryEvery: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	ds := e.sim.WaitDeliveries(2, 5*time.Second)
+	if len(ds) != 2 || ds[0].Status != 500 || ds[1].Status != 500 || ds[1].Attempt != 2 {
+		t.Fatalf("deliveries %+v, want two 500s (retried)", ds)
+	}
+	// A refund we never asked for is not acknowledged.
+	e.setHandler(e.client.NotifyHandler(e.store, nil))
+	if _, err := e.client.Refund(context.Background(), payment.RefundRequest{OutTradeNo: "XXFAIL00001", OutRefundNo: "XXFAIL00001R1", Refund: 100, Total: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.SettleRefund("XXFAIL00001R1", payment.RefundClosed); err != nil {
+		t.Fatal(err)
+	}
+	ds = e.sim.WaitDeliveries(3, 5*time.Second)
+	if len(ds) != 3 || ds[2].Event != "REFUND.CLOSED" || ds[2].Status != 400 {
+		t.Fatalf("unknown refund delivery %+v, want 400", ds)
+	}
+}
