@@ -71,7 +71,7 @@ func printDemo(w io.Writer, base string, d *demo.Result) {
 		if l.School != "" {
 			school = " (" + l.School + ")"
 		}
-		fmt.Fprintf(w, "  %-6s%s  %s / %s\n", l.Role.Label(), school, l.Username, l.Password)
+		fmt.Fprintf(w, "  %s%s: %s / %s\n", l.Role.Label(), school, l.Username, l.Password)
 	}
 	fmt.Fprintf(w, "Demo data: %d schools, %d tasks (all people are invented).\n", len(d.Schools), len(d.Tasks))
 }

@@ -181,6 +181,11 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	}
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
 
+	if cfg.Demo && cfg.SupportPhone == "" && cfg.SupportQQ == "" {
+		// Demo contacts, so the help page shows what a configured platform looks like.
+		cfg.SupportPhone, cfg.SupportHours, cfg.SupportQQ = "400-000-0000", "工作日 8:30-17:30（演示数据）", "800000000"
+		a.Config = cfg
+	}
 	if cfg.Demo {
 		if a.Demo, err = demo.SeedIfEmpty(ctx, a.DB, a.Core, demo.Options{Now: o.Now}); err != nil {
 			return nil, fmt.Errorf("app: demo: %w", err)

@@ -71,7 +71,6 @@ func Defaults() Config {
 	return Config{
 		Addr: ":8080", DataDir: "var", ModelsDir: "models", LogLevel: "info", LogFormat: "text",
 		Shutdown: 20 * time.Second, SessionTTL: 7 * 24 * time.Hour,
-		SupportPhone: "027-87885551", SupportHours: "周一至周五（法定节假日除外）8:30-12:00，14:00-17:30", SupportQQ: "78284566",
 	}
 }
 

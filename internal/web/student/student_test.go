@@ -61,7 +61,7 @@ func TestPages_Anonymous(t *testing.T) {
 		{"home redirects to login", "/", http.StatusSeeOther, []string{"/login"}},
 		{"login page", "/login", http.StatusOK, []string{"微信授权登录", "/login/wechat"}},
 		{"expired notice", "/login?expired=1", http.StatusOK, []string{"登录已过期"}},
-		{"help is public", "/help", http.StatusOK, []string{"平台客服", "027-87885551", "78284566"}},
+		{"help is public", "/help", http.StatusOK, []string{"常见问题", "请联系本人所在学校的学籍管理部门"}},
 		{"schools need login", "/schools?q=10542", http.StatusSeeOther, []string{"/login?next=%2Fschools%3Fq%3D10542"}},
 		{"my tasks need login", "/my", http.StatusSeeOther, []string{"/login"}},
 		{"status needs login", "/my/1/status", http.StatusSeeOther, []string{"/login"}},
@@ -319,6 +319,7 @@ func TestPages_StudentFlow(t *testing.T) {
 		t.Error("status page shows the whole ID number")
 	}
 	check(t, "my tasks after submit", c.Get("/my"), 200, "待审核")
+	check(t, "help shows the school's and the platform's contacts", c.Get("/help"), 200, school.SupportPhone, school.SupportQQ, "平台客服", "400-000-0000")
 	check(t, "my data", c.Get("/me/data"), 200, "授权记录", "身份信息处理", "人像照片处理", try.Name)
 
 	// 解绑, then another WeChat account links the same student without paying again.
