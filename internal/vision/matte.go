@@ -76,36 +76,50 @@ func boxMean(dst, src, tmp []float32, w, h, r int) {
 // mean b) for guide I and input p (both w×h): q = meanA·I + meanB (He et al. 2010).
 func guidedCoeffs(I, p []float32, w, h, r int, eps float32) (meanA, meanB []float32) {
 	n := w * h
-	tmp := make([]float32, n)
+	// Two independent halves run in parallel, each with its own scratch buffer.
+	both := func(f, g func(tmp []float32), t1, t2 []float32) {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g(t2)
+		}()
+		f(t1)
+		wg.Wait()
+	}
+	t1, t2 := make([]float32, n), make([]float32, n)
+	s1, s2 := make([]float32, n), make([]float32, n)
 	mI := make([]float32, n)
 	mP := make([]float32, n)
-	boxMean(mI, I, tmp, w, h, r)
-	boxMean(mP, p, tmp, w, h, r)
-	prod := make([]float32, n)
-	for i := range prod {
-		prod[i] = I[i] * I[i]
-	}
 	mII := make([]float32, n)
-	boxMean(mII, prod, tmp, w, h, r)
-	for i := range prod {
-		prod[i] = I[i] * p[i]
-	}
-	mIP := prod // reuse after filtering into a new slice
-	mIPf := make([]float32, n)
-	boxMean(mIPf, mIP, tmp, w, h, r)
-	a := mII // reuse
-	b := mIP
+	mIP := make([]float32, n)
+	both(func(tmp []float32) {
+		boxMean(mI, I, tmp, w, h, r)
+		for i := range t1 {
+			t1[i] = I[i] * I[i]
+		}
+		boxMean(mII, t1, tmp, w, h, r)
+	}, func(tmp []float32) {
+		boxMean(mP, p, tmp, w, h, r)
+		for i := range t2 {
+			t2[i] = I[i] * p[i]
+		}
+		boxMean(mIP, t2, tmp, w, h, r)
+	}, s1, s2)
+	a, b := t1, t2
 	for i := 0; i < n; i++ {
 		varI := mII[i] - mI[i]*mI[i]
-		cov := mIPf[i] - mI[i]*mP[i]
+		cov := mIP[i] - mI[i]*mP[i]
 		ai := cov / (varI + eps)
 		a[i] = ai
 		b[i] = mP[i] - ai*mI[i]
 	}
-	meanA = mI // reuse buffers
-	meanB = mP
-	boxMean(meanA, a, tmp, w, h, r)
-	boxMean(meanB, b, tmp, w, h, r)
+	meanA, meanB = mI, mP // reuse buffers
+	both(func(tmp []float32) {
+		boxMean(meanA, a, tmp, w, h, r)
+	}, func(tmp []float32) {
+		boxMean(meanB, b, tmp, w, h, r)
+	}, s1, s2)
 	return meanA, meanB
 }
 
