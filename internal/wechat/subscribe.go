@@ -248,7 +248,7 @@ func FormatAmount(fen int64) string {
 }
 
 // FormatDate formats t (convert it to Asia/Shanghai first) as "2025年3月1日".
-func FormatDate(t interface{ Date() (int, time.Month, int) }) string {
+func FormatDate(t time.Time) string {
 	y, m, d := t.Date()
 	return fmt.Sprintf("%d年%d月%d日", y, int(m), d)
 }
