@@ -68,17 +68,18 @@ func (m *Model) NewInterpreterOpts(o Options) *Interpreter {
 			it.data[i] = it.arena[t.off : t.off+t.n : t.off+t.n]
 		}
 	}
-	if m.iscratch > 0 {
-		it.iscratch = make([][]int, n)
-		for w := range it.iscratch {
-			it.iscratch[w] = make([]int, m.iscratch)
-		}
+	// One scratch buffer per range an operator may be split into.
+	parts := n * partsPerThread
+	if n == 1 {
+		parts = 1
 	}
-	if m.scratch > 0 {
-		it.scratch = make([][]float32, n)
-		for w := range it.scratch {
-			it.scratch[w] = make([]float32, m.scratch)
-		}
+	it.iscratch = make([][]int, parts)
+	for w := range it.iscratch {
+		it.iscratch[w] = make([]int, m.iscratch)
+	}
+	it.scratch = make([][]float32, parts)
+	for w := range it.scratch {
+		it.scratch[w] = make([]float32, m.scratch)
 	}
 	return it
 }
@@ -124,20 +125,26 @@ func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 	if grain < 1 {
 		grain = 1
 	}
-	parts := it.threads
+	// Two ranges per thread: a caller whose helper is slow to start (a busy
+	// machine) takes the queued ranges itself.
+	parts := it.threads * partsPerThread
+	if it.threads == 1 {
+		parts = 1
+	}
 	if maxParts := (n + grain - 1) / grain; parts > maxParts {
 		parts = maxParts
 	}
 	if maxParts := work / minWork; int64(parts) > maxParts {
 		parts = int(max(maxParts, 1))
 	}
+	parts = min(parts, len(it.scratch), len(it.iscratch))
 	if parts <= 1 {
 		if n > 0 {
 			r.runRange(it, 0, 0, n)
 		}
 		return
 	}
-	ensureWorkers(max(parts-1, runtime.GOMAXPROCS(0)-1))
+	ensureWorkers(max(it.threads-1, runtime.GOMAXPROCS(0)-1))
 	step := (n + parts - 1) / parts
 	it.wg.Add(parts - 1)
 	it.pending.Add(int32(parts - 1))
@@ -170,6 +177,9 @@ func (it *Interpreter) parallel(r ranged, n, grain int, work int64) {
 	}
 	it.wg.Wait()
 }
+
+// partsPerThread is how many ranges an operator is split into per thread.
+const partsPerThread = 2
 
 // spinPolls bounds the polling of parallel and of idle workers (each poll
 // yields the processor, so waiting goroutines still run).
