@@ -118,7 +118,7 @@ func DefaultThresholds() Thresholds {
 		FaceMinPx: 100, FaceMaxFrac: 0.8,
 		FaceInsideMin: 0.98,
 		SharpWarn:     6, SharpFail: 3,
-		ShoulderTiltWarn: 6, ShoulderTiltFail: 12, ShoulderConfMin: 0.2,
+		ShoulderTiltWarn: 6, ShoulderTiltFail: 15, ShoulderConfMin: 0.2,
 		BrightWarn: Range{80, 225}, BrightFail: Range{50, 240},
 		LightRatioWarn: 0.7,
 		EyeOpenWarn:    0.18, EyeOpenFail: 0.12,
