@@ -1,14 +1,11 @@
 package core
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,10 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"xiaoxiang"
 	"xiaoxiang/internal/auth"
+	"xiaoxiang/internal/delivery"
 	"xiaoxiang/internal/sqldb"
 )
 
@@ -35,6 +31,9 @@ type PackageFilter struct {
 	Class   string
 	// IncludeDelivered re-exports photos that were already delivered.
 	IncludeDelivered bool
+	// PhotosOnly keeps the manifests out of the zip parts (some registrar
+	// systems reject zips with any other file); the separate manifests stay.
+	PhotosOnly bool `json:",omitempty"`
 }
 
 // PackageArgs are the arguments of a JobPackage job.
@@ -89,10 +88,11 @@ func (p *Package) StateLabel() string {
 
 // PackageFile is one downloadable file of a package.
 type PackageFile struct {
-	Name  string // file name shown and used for download
-	Key   string // blob key
-	Size  int64
-	Files int // photos in a zip part
+	Name   string // file name shown and used for download
+	Key    string // blob key
+	Size   int64
+	Files  int    // photos in a zip part
+	SHA256 string // of a whole zip part
 }
 
 func packagePrefix(id int64) string { return "packages/" + strconv.FormatInt(id, 10) + "/" }
@@ -255,11 +255,8 @@ func (c *Console) runPackageJob(ctx context.Context, id int64, attempt, maxAttem
 	})
 }
 
-// manifestHeader is the manifest's columns (CSV and XLSX).
-var manifestHeader = []string{"序号", "文件名", "姓名", "学号", "学院", "专业", "班级", "状态", "审核时间", "SHA256", "分卷"}
-
-// buildPackage streams the photos into zip parts in the bucket (one photo
-// in memory at a time), then writes the manifests.
+// buildPackage streams the photos through internal/delivery into zip parts
+// and manifests in the bucket (one photo in memory at a time).
 func (c *Console) buildPackage(ctx context.Context, p *Package) error {
 	var task *xiaoxiang.Task
 	var rows []*sqldb.Deliverable
@@ -275,221 +272,91 @@ func (c *Console) buildPackage(ctx context.Context, p *Package) error {
 	if err != nil {
 		return err
 	}
-	p.Parts, p.Skipped, p.Submissions, p.Count, p.Bytes = nil, nil, nil, 0, 0
-	type entry struct {
-		row  *sqldb.Deliverable
-		name string
-		sum  string
-		part int
-	}
-	var done []entry
-	used := map[string]int{}
-	var part *zipPart
-	closePart := func() error {
-		if part == nil {
-			return nil
-		}
-		f, err := part.close()
-		if err != nil {
-			return err
-		}
-		p.Parts = append(p.Parts, f)
-		p.Bytes += f.Size
-		part = nil
-		return nil
-	}
-	defer func() {
-		if part != nil {
-			part.abort()
-		}
-	}()
-	for _, d := range rows {
-		key := d.StudentNo
-		if task.ExportKey == xiaoxiang.ExportByDocument {
-			entry := &xiaoxiang.RosterEntry{ID: d.EntryID, DocKind: d.DocKind, DocCipher: d.DocCipher}
-			if key, err = c.openDocument(entry); err != nil {
-				return err
+	p.Parts, p.Manifests, p.Skipped, p.Submissions, p.Count, p.Bytes = nil, nil, nil, nil, 0, 0
+	seen := map[string]bool{}
+	entries := func(yield func(delivery.Entry, error) bool) {
+		for _, d := range rows {
+			key := d.StudentNo
+			if task.ExportKey == xiaoxiang.ExportByDocument {
+				n, err := c.openDocument(&xiaoxiang.RosterEntry{ID: d.EntryID, DocKind: d.DocKind, DocCipher: d.DocCipher})
+				if err != nil {
+					yield(delivery.Entry{}, err)
+					return
+				}
+				key = n
 			}
-		}
-		if key == "" || d.StandardizedKey == "" {
-			p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d：缺少命名所需的证件号/学号或照片文件", d.EntryID))
-			continue
-		}
-		name := key + ".jpg"
-		if n := used[key]; n > 0 {
-			name = fmt.Sprintf("%s_%d.jpg", key, n+1)
-			p.Skipped = append(p.Skipped, fmt.Sprintf("文件名 %s 重复，第二张命名为 %s", key+".jpg", name))
-		}
-		used[key]++
-		if part == nil {
-			part = c.newZipPart(ctx, fmt.Sprintf("%s/part-%02d.zip", strings.TrimSuffix(packagePrefix(p.ID), "/"), len(p.Parts)+1),
-				fmt.Sprintf("%s_%d_%02d.zip", safeName(task.Title), p.ID, len(p.Parts)+1))
-		}
-		sum, err := part.add(ctx, c.s.bucket, d.StandardizedKey, name, d.ReviewedAt)
-		if err != nil {
-			return fmt.Errorf("core: package %d: add %d: %w", p.ID, d.SubmissionID, err)
-		}
-		done = append(done, entry{row: d, name: name, sum: sum, part: len(p.Parts) + 1})
-		p.Submissions = append(p.Submissions, d.SubmissionID)
-		p.Count++
-		if part.written >= c.opts.PartBytes {
-			if err := closePart(); err != nil {
-				return err
+			switch {
+			case key == "" || d.StandardizedKey == "":
+				p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d（%s）：缺少命名所需的证件号/学号或照片文件", d.EntryID, d.College))
+				continue
+			case seen[strings.ToUpper(key)]:
+				p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d（%s）：与另一名学生的文件名重复，请核对名单", d.EntryID, d.College))
+				continue
+			}
+			seen[strings.ToUpper(key)] = true
+			p.Submissions = append(p.Submissions, d.SubmissionID)
+			stdKey := d.StandardizedKey
+			e := delivery.Entry{Name: d.Name, Key: key, College: d.College, Major: d.Major, Class: d.Class,
+				Status: d.Status.Label(), ReviewedAt: d.ReviewedAt,
+				Open: func() (io.ReadCloser, error) { return c.s.bucket.Get(ctx, stdKey) }}
+			if !yield(e, nil) {
+				return
 			}
 		}
 	}
-	if err := closePart(); err != nil {
-		return err
+	prefix := packagePrefix(p.ID)
+	create := func(name string) (io.WriteCloser, error) {
+		pr, pw := io.Pipe()
+		f := &bucketFile{pw: pw, done: make(chan error, 1)}
+		go func() {
+			err := c.s.bucket.Put(ctx, prefix+name, pr)
+			pr.CloseWithError(err)
+			f.done <- err
+		}()
+		return f, nil
 	}
-	// Manifests: CSV (UTF-8 with BOM for Excel) and XLSX (streamed rows).
-	var cbuf bytes.Buffer
-	cbuf.WriteString("\ufeff")
-	cw := csv.NewWriter(&cbuf)
-	xf := excelize.NewFile()
-	defer xf.Close()
-	sw, err := xf.NewStreamWriter("Sheet1")
+	res, err := delivery.Export(ctx, entries, delivery.Options{Task: safeName(task.Title) + "_" + strconv.FormatInt(p.ID, 10),
+		MaxPartBytes: c.opts.PartBytes, PhotosOnly: p.Args.Filter.PhotosOnly}, create)
 	if err != nil {
+		if res != nil {
+			for _, f := range res.Files() {
+				_ = c.s.bucket.Delete(ctx, prefix+f)
+			}
+		}
 		return err
 	}
-	row := func(i int, vals []string) error {
-		if err := cw.Write(vals); err != nil {
+	for _, part := range res.Parts {
+		p.Parts = append(p.Parts, PackageFile{Name: part.Name, Key: prefix + part.Name, Size: part.Size, Files: part.Entries, SHA256: part.SHA256})
+		p.Bytes += part.Size
+	}
+	for _, m := range res.Manifests {
+		info, err := c.s.bucket.Stat(ctx, prefix+m)
+		if err != nil {
 			return err
 		}
-		cells := make([]any, len(vals))
-		for k, v := range vals {
-			cells[k] = v
-		}
-		ax, _ := excelize.CoordinatesToCellName(1, i)
-		return sw.SetRow(ax, cells)
+		p.Manifests = append(p.Manifests, PackageFile{Name: m, Key: prefix + m, Size: info.Size})
 	}
-	if err := row(1, manifestHeader); err != nil {
-		return err
-	}
-	for i, e := range done {
-		d := e.row
-		vals := []string{strconv.Itoa(i + 1), e.name, d.Name, d.StudentNo, d.College, d.Major, d.Class,
-			d.Status.Label(), xiaoxiang.FormatShanghai(d.ReviewedAt), e.sum, strconv.Itoa(e.part)}
-		if err := row(i+2, vals); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	base := safeName(task.Title) + "_" + strconv.FormatInt(p.ID, 10)
-	csvKey := packagePrefix(p.ID) + "manifest.csv"
-	if err := c.s.bucket.Put(ctx, csvKey, bytes.NewReader(cbuf.Bytes())); err != nil {
-		return err
-	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(xf.Write(pw)) }()
-	xlsxKey := packagePrefix(p.ID) + "manifest.xlsx"
-	if err := c.s.bucket.Put(ctx, xlsxKey, pr); err != nil {
-		pr.CloseWithError(err)
-		return err
-	}
-	xi, err := c.s.bucket.Stat(ctx, xlsxKey)
-	if err != nil {
-		return err
-	}
-	p.Manifests = []PackageFile{
-		{Name: base + "_清单.csv", Key: csvKey, Size: int64(cbuf.Len())},
-		{Name: base + "_清单.xlsx", Key: xlsxKey, Size: xi.Size},
-	}
+	p.Count = res.Entries
 	p.State, p.ReadyAt, p.Error = PackageReady, c.now(), ""
 	return c.putPackage(ctx, p)
 }
 
+// bucketFile streams one output file of an export into the bucket; Close
+// waits until the object is stored.
+type bucketFile struct {
+	pw   *io.PipeWriter
+	done chan error
+}
+
+func (f *bucketFile) Write(b []byte) (int, error) { return f.pw.Write(b) }
+
+func (f *bucketFile) Close() error {
+	f.pw.Close()
+	return <-f.done
+}
+
 // safeName keeps a title usable as a file name.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '/', '\\', ':', '*', '?', '"', '<', '>', '|', ' ':
-			return '_'
-		}
-		if r < 0x20 {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// zipPart streams one zip file into the bucket through a pipe.
-type zipPart struct {
-	key, name string
-	pw        *io.PipeWriter
-	zw        *zip.Writer
-	cw        *countWriter
-	done      chan error
-	files     int
-	written   int64
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *Console) newZipPart(ctx context.Context, key, name string) *zipPart {
-	pr, pw := io.Pipe()
-	zp := &zipPart{key: key, name: name, pw: pw, done: make(chan error, 1)}
-	zp.cw = &countWriter{w: pw}
-	zp.zw = zip.NewWriter(zp.cw)
-	go func() {
-		err := c.s.bucket.Put(ctx, key, pr)
-		pr.CloseWithError(err)
-		zp.done <- err
-	}()
-	return zp
-}
-
-// add copies one photo from the bucket into the zip (stored, not
-// compressed: JPEGs do not shrink) and returns its SHA-256.
-func (zp *zipPart) add(ctx context.Context, b interface {
-	Get(ctx context.Context, key string) (io.ReadCloser, error)
-}, src, name string, mod time.Time) (string, error) {
-	r, err := b.Get(ctx, src)
-	if err != nil {
-		return "", err
-	}
-	defer r.Close()
-	hdr := &zip.FileHeader{Name: name, Method: zip.Store, Modified: mod.In(xiaoxiang.Shanghai)}
-	w, err := zp.zw.CreateHeader(hdr)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), r)
-	if err != nil {
-		return "", err
-	}
-	zp.files++
-	// The zip writer buffers its output, so count what went in: the data
-	// plus the local and central headers (about 100 bytes and the name twice).
-	zp.written += n + 100 + 2*int64(len(name))
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func (zp *zipPart) close() (PackageFile, error) {
-	err := zp.zw.Close()
-	zp.pw.CloseWithError(err)
-	if perr := <-zp.done; err == nil {
-		err = perr
-	}
-	return PackageFile{Name: zp.name, Key: zp.key, Size: zp.cw.n, Files: zp.files}, err
-}
-
-func (zp *zipPart) abort() {
-	zp.pw.CloseWithError(fmt.Errorf("core: package build aborted"))
-	<-zp.done
-}
+func safeName(s string) string { return delivery.SafeName(s, "export") }
 
 // DownloadLink returns an expiring link path for one file of a package
 // (a zip part or a manifest), valid for LinkTTL.

@@ -155,14 +155,14 @@ func TestConsole_TwoReviewersOnePhoto(t *testing.T) {
 }
 
 func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
-	env := consoletest.New(t, consoletest.Options{Console: core.ConsoleOptions{PartBytes: 1500}})
+	env := consoletest.New(t, consoletest.Options{Console: core.ConsoleOptions{PartBytes: 64 << 10}})
 	sch := env.School("湖南师范大学")
 	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
 	rev := env.Staff(xiaoxiang.RoleReviewer, 0)
 	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
 	c := env.Console
 	var students []*consoletest.Student
-	for i, name := range []string{"丁白云", "王小明", "李四", "赵六"} {
+	for i, name := range []string{"丁白云", "王小明", "李四", "赵六", "陈思", "刘洋", "周敏", "吴刚"} {
 		s := env.Student(task, name, []string{"文学院", "理学院"}[i%2], "1班")
 		env.Submit(s, "pass")
 		students = append(students, s)
@@ -195,7 +195,7 @@ func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
 		ids = append(ids, s.Sub.ID)
 	}
 	res, err := c.BatchApprove(ctx, rev, ids)
-	if err != nil || res.Approved != 4 {
+	if err != nil || res.Approved != len(students) {
 		t.Fatalf("batch = %+v, %v", res, err)
 	}
 	var events []*xiaoxiang.SubmissionEvent
@@ -217,11 +217,11 @@ func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
 		t.Fatalf("run package jobs: %d %v", n, err)
 	}
 	p, err = c.Package(ctx, adm, p.ID)
-	if err != nil || p.State != core.PackageReady || p.Count != 4 {
+	if err != nil || p.State != core.PackageReady || p.Count != len(students) {
 		t.Fatalf("package = %+v, %v", p, err)
 	}
 	if len(p.Parts) < 2 {
-		t.Fatalf("parts = %d, want the package split (PartBytes 1500)", len(p.Parts))
+		t.Fatalf("parts = %d, want the package split (PartBytes 64 KiB)", len(p.Parts))
 	}
 	files := map[string]string{} // name → sha256
 	for _, part := range p.Parts {
@@ -230,16 +230,28 @@ func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if part.Size != int64(len(body)) || part.Size > 64<<10 {
+			t.Errorf("part %s: %d bytes, listed %d", part.Name, len(body), part.Size)
+		}
 		for _, f := range zr.File {
+			if strings.HasPrefix(f.Name, "manifest.") {
+				continue
+			}
 			r, _ := f.Open()
 			b, _ := io.ReadAll(r)
 			sum := sha256.Sum256(b)
 			files[f.Name] = hex.EncodeToString(sum[:])
 		}
 	}
-	manifest := download(t, c, adm, p.ID, p.Manifests[0].Name)
+	var csvName string
+	for _, m := range p.Manifests {
+		if strings.HasSuffix(m.Name, ".csv") {
+			csvName = m.Name
+		}
+	}
+	manifest := download(t, c, adm, p.ID, csvName)
 	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(manifest, []byte("\ufeff")))).ReadAll()
-	if err != nil || len(recs) != 5 {
+	if err != nil || len(recs) != len(students)+1 {
 		t.Fatalf("manifest rows = %d, %v", len(recs), err)
 	}
 	for _, s := range students {
@@ -249,12 +261,15 @@ func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
 			t.Errorf("%s: zip hash %q, want the submitted photo", name, files[name])
 		}
 	}
+	if len(files) != len(students) {
+		t.Fatalf("zip parts hold %d photos, want %d", len(files), len(students))
+	}
 	for _, r := range recs[1:] {
-		if files[r[1]] != r[9] {
-			t.Errorf("manifest %s sha %s, zip %s", r[1], r[9], files[r[1]])
+		if files[r[3]] != r[10] {
+			t.Errorf("manifest %s sha %s, zip %s", r[3], r[10], files[r[3]])
 		}
 	}
-	if len(env.Audit("export_package")) != 1 || env.Audit("export_package")[0].Count != 4 {
+	if len(env.Audit("export_package")) != 1 || env.Audit("export_package")[0].Count != len(students) {
 		t.Fatalf("export not audited with its count: %+v", env.Audit("export_package"))
 	}
 	// An expired link no longer works.
@@ -265,7 +280,7 @@ func TestConsole_ReviewCycleAndDelivery(t *testing.T) {
 	}
 	// Mark delivered: every photo moves to 已交付 and the student is told.
 	n, err := c.MarkDelivered(ctx, adm, p.ID)
-	if err != nil || n != 4 {
+	if err != nil || n != len(students) {
 		t.Fatalf("delivered %d, %v", n, err)
 	}
 	if got := env.Submission(s0.Sub.ID); got.Status != xiaoxiang.SubmissionDelivered || got.PackageID != p.ID {
@@ -453,7 +468,9 @@ func TestConsole_NotifyJobs(t *testing.T) {
 	}
 
 	// A worker that died while sending: the job is discarded, never resent.
-	env.DB.InTx(ctx, func(tx *sqldb.Tx) error { return tx.AddSubscriptionCredit(ctx, withCredit.Account.ID, core.NotifyReviewResult) })
+	env.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		return tx.AddSubscriptionCredit(ctx, withCredit.Account.ID, core.NotifyReviewResult)
+	})
 	err = env.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		if err := core.Notify(ctx, tx, &xiaoxiang.Notification{AccountID: withCredit.Account.ID, Kind: core.NotifyReviewResult, Title: "t"}); err != nil {
 			return err

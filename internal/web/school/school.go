@@ -478,7 +478,7 @@ func (h *Handler) createPackage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := h.c.CreatePackage(r.Context(), console.ActorFrom(r.Context()), id, core.PackageFilter{College: r.FormValue("college"),
-		Class: r.FormValue("class"), IncludeDelivered: r.FormValue("include_delivered") == "1"})
+		Class: r.FormValue("class"), IncludeDelivered: r.FormValue("include_delivered") == "1", PhotosOnly: r.FormValue("photos_only") == "1"})
 	if err != nil {
 		if xiaoxiang.ErrorCode(err) == xiaoxiang.EINVALID {
 			h.kit.Redirect(w, r, "/school/tasks/"+strconv.FormatInt(id, 10)+"/export", xiaoxiang.ErrorMessage(err))
