@@ -126,6 +126,7 @@ type env struct {
 	checker *testChecker
 	clock   *clock
 	keys    *identity.Keyring
+	opts    core.Options
 	school  *xiaoxiang.School
 	task    *xiaoxiang.Task // document mode, fee 20 元, manual entry allowed
 }
@@ -153,11 +154,17 @@ func newEnv(t *testing.T, opts ...core.Options) *env {
 		o.AppID, o.MchID = "wx5a3e9c1f00000001", "1900000109"
 	}
 	chk := &testChecker{}
-	e := &env{t: t, ctx: context.Background(), db: db, bucket: bucket, checker: chk, clock: clk, keys: keys}
+	e := &env{t: t, ctx: context.Background(), db: db, bucket: bucket, checker: chk, clock: clk, keys: keys, opts: o}
 	e.svc = core.New(db, bucket, keys, chk, o)
 	e.school = e.createSchool("湖南师范大学", "10542", "hunanshifandaxue", "hnsfdx")
 	e.task = e.createTask(func(t *xiaoxiang.Task) { t.FeeFen = 2000; t.AllowManualEntry = true })
 	return e
+}
+
+// setOptions rebuilds the service with changed options (same DB, bucket, keys).
+func (e *env) setOptions(mod func(o *core.Options)) {
+	mod(&e.opts)
+	e.svc = core.New(e.db, e.bucket, e.keys, e.checker, e.opts)
 }
 
 func (e *env) tx(fn func(tx *sqldb.Tx) error) {
