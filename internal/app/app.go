@@ -24,6 +24,7 @@ import (
 	"xiaoxiang/internal/demo"
 	"xiaoxiang/internal/identity"
 	"xiaoxiang/internal/payment"
+	"xiaoxiang/internal/queue"
 	"xiaoxiang/internal/sqldb"
 	"xiaoxiang/internal/web"
 	"xiaoxiang/internal/web/api"
@@ -44,6 +45,7 @@ type App struct {
 	WeChat  *wechat.Client
 	Pay     *payment.Client // nil when no merchant is configured
 	Demo    *demo.Result    // set when New seeded the demo data
+	Queue   *queue.Client   // background jobs (blob deletion; more kinds as their handlers land)
 	BaseURL string
 
 	handler  http.Handler
@@ -180,6 +182,8 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 		checker = NewPhotoChecker(cfg.ModelsDir)
 	}
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
+	a.Queue = queue.New(a.DB, queue.Config{Now: o.Now, Logger: o.Log.With("component", "queue")})
+	a.Queue.Handle(core.JobDeleteBlob, a.Core.HandleDeleteBlob)
 
 	if cfg.Demo && cfg.SupportPhone == "" && cfg.SupportQQ == "" {
 		// Demo contacts, so the help page shows what a configured platform looks like.
@@ -302,6 +306,9 @@ func (a *App) Start() {
 			a.Log.Error("http server", "error", err)
 		}
 	}()
+	if err := a.Queue.Start(ctx); err != nil {
+		a.Log.Error("queue", "error", err)
+	}
 	if store := a.Core.OrderStore(); a.Pay != nil && store != nil {
 		rec := &payment.Reconciler{Client: a.Pay, Store: store, Log: a.Log.With("component", "reconciler")}
 		a.wg.Add(1)
@@ -313,16 +320,23 @@ func (a *App) Start() {
 	a.Log.Info("serving", "url", a.BaseURL, "dev", a.Config.Dev)
 }
 
-// Stop drains in-flight requests (up to ctx's deadline), stops the background loops
-// and closes the database. It is safe to call more than once.
+// Stop drains in-flight requests and running jobs (up to ctx's deadline), stops the
+// background loops and closes the database. It is safe to call more than once.
 func (a *App) Stop(ctx context.Context) error {
 	a.stopOnce.Do(func() {
+		var errs []error
 		if a.srv != nil {
 			if err := a.srv.Shutdown(ctx); err != nil {
-				a.stopErr = fmt.Errorf("app: shutdown: %w", err)
+				errs = append(errs, fmt.Errorf("app: shutdown: %w", err))
 				a.srv.Close()
 			}
 		}
+		if a.Queue != nil {
+			if err := a.Queue.Stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("app: %w", err))
+			}
+		}
+		a.stopErr = errors.Join(errs...)
 		if a.cancel != nil {
 			a.cancel()
 		}

@@ -7,9 +7,11 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"xiaoxiang"
@@ -124,19 +126,37 @@ func Describe(ctx context.Context, db *sqldb.DB, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: describe: %w", err)
 	}
-	if len(res.Schools) == 0 || res.Schools[0].Code != "10542" || len(res.Tasks) == 0 {
+	slices.SortFunc(res.Tasks, func(a, b *xiaoxiang.Task) int { return cmp.Compare(a.ID, b.ID) })
+	var hunnu *xiaoxiang.School
+	for _, s := range res.Schools {
+		if s.Code == schoolSpecs[0].School.Code {
+			hunnu = s
+		}
+	}
+	if hunnu == nil || len(res.Tasks) == 0 {
 		return nil, nil
 	}
-	res.Staff = staffLogins
-	res.Try, res.TryNo = trySomeone(res.Schools[0], res.Tasks)
+	res.Staff = nil
+	for _, l := range staffLogins {
+		if l.School != "" {
+			l.School = hunnu.Name
+		}
+		res.Staff = append(res.Staff, l)
+	}
+	res.Try, res.TryNo = trySomeone(hunnu, res.Tasks)
 	return res, nil
 }
 
 // trySomeone returns the first generated student of the first document-mode task and
 // of the first student-number task of the school (the generator is deterministic).
 func trySomeone(s *xiaoxiang.School, tasks []*xiaoxiang.Task) (doc, no Student) {
-	for i, t := range tasks {
-		if t.SchoolID != s.ID || t.Status != xiaoxiang.TaskOpen {
+	i := -1
+	for _, t := range tasks {
+		if t.SchoolID != s.ID {
+			continue
+		}
+		i++ // the task's index within its school, as in Seed
+		if t.Status != xiaoxiang.TaskOpen {
 			continue
 		}
 		p := newPeople(seedFor(0, i)).next(schoolSpecs[0], t)

@@ -235,6 +235,7 @@ func TestPages_StudentFlow(t *testing.T) {
 	check(t, "next step is pay", c.Get(base), 303, base+"/pay")
 	check(t, "guide before paying", c.Get(base+"/guide"), 303, base+"/pay")
 	check(t, "pay page", c.Get(base+"/pay"), 200, "15.00", "微信支付", "解除绑定")
+	check(t, "payment failed screen", c.Get(base+"/pay?failed=1"), 200, "支付未完成", "未扣款")
 	check(t, "task entry goes to the binding", c.Get("/tasks/"+tid), 303, base)
 	check(t, "my tasks", c.Get("/my"), 200, task.Title, "待支付")
 
@@ -319,6 +320,31 @@ func TestPages_StudentFlow(t *testing.T) {
 		t.Error("status page shows the whole ID number")
 	}
 	check(t, "my tasks after submit", c.Get("/my"), 200, "待审核")
+
+	// Replacement before review (1 allowed), then the daily quota (3 standardizations).
+	check(t, "status offers a replacement", status, 200, "更换照片（审核前可更换 1 次）")
+	shoot := func(name string) string {
+		t.Helper()
+		up := c.Upload(base+"/photos", portrait, "album")
+		var n struct{ Next string }
+		if json.Unmarshal([]byte(up.Body), &n); up.Status != 200 || n.Next == "" {
+			t.Fatalf("%s: upload: %d %s", name, up.Status, up.Body)
+		}
+		return n.Next
+	}
+	second := shoot("replacement")
+	check(t, "standardize the replacement", c.PostForm(second+"/standardize", nil), 303, second+"/result")
+	check(t, "submit the replacement", c.PostForm(second+"/submit", nil), 303, base+"/status")
+	if st := c.Get(base + "/status"); strings.Contains(st.Body, "更换照片（") {
+		t.Error("a second replacement is offered")
+	}
+	third := shoot("third")
+	check(t, "third standardization", c.PostForm(third+"/standardize", nil), 303, third+"/result")
+	fourth := shoot("fourth")
+	check(t, "report shows no quota left", c.Get(fourth), 200, "今日剩余: 0次")
+	check(t, "quota exhausted screen", c.Get(fourth+"/confirm"), 429, "今日制作次数已用完", "冷静期")
+	check(t, "standardizing over quota", c.PostForm(fourth+"/standardize", nil), 429, "今日制作次数已用完")
+	check(t, "a paid binding has no payment to fail", c.Get(base+"/pay?failed=1"), 303, base+"/guide")
 	check(t, "help shows the school's and the platform's contacts", c.Get("/help"), 200, school.SupportPhone, school.SupportQQ, "平台客服", "400-000-0000")
 	check(t, "my data", c.Get("/me/data"), 200, "授权记录", "身份信息处理", "人像照片处理", try.Name)
 
