@@ -80,8 +80,10 @@
 // et al. 2010; guide = luminance, window radius ≈ 2 network pixels, ε = 1e-3, box
 // means by running sums); for larger images the filter's linear coefficients are
 // upsampled and applied to the full-resolution luminance (fast guided filter), so
-// hair and shoulder edges follow the image. Mask is 0..255 at full resolution
-// (≥ 128 counts as person). AnalyzeOptions.NoRefine keeps the plain upsampling.
+// hair and shoulder edges follow the image; finally the matte is stretched
+// linearly about 0.5 (0.2 → 0, 0.8 → 1) to remove the filter's faint glow around
+// the silhouette. Mask is 0..255 at full resolution (≥ 128 counts as person).
+// AnalyzeOptions.NoRefine keeps the plain upsampling.
 //   - HeadTop: for each column within ±¼ face width of the face's midline, walk up
 //     from the eye line while the mask stays ≥ 0.5; the head top is the row reached
 //     by the highest fifth of those columns (sub-pixel at the 0.5 crossing), at the

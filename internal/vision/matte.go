@@ -15,6 +15,15 @@ const (
 	refineEps = 1e-3
 )
 
+// refineRadius is the guided filter's window radius in network (256²) pixels.
+const refineRadius = 2.0
+
+// The refined matte is stretched linearly so that refineLo → 0 and refineHi → 1
+// (symmetric about 0.5): this removes the filter's faint glow (values ≈ 0.05–0.3
+// spread over ~2 windows around the silhouette where the guide is flat) while
+// keeping partial values on hair strands.
+const refineLo, refineHi float32 = 0.2, 0.8
+
 // boxMean replaces src (w×h) by the mean over the (2r+1)² window around each
 // pixel, windows clipped at the borders (running sums: O(1) per pixel).
 // tmp must have len w*h; the result is written to dst (may alias nothing else).
@@ -188,7 +197,7 @@ func refineMask(prob []float32, img *raster, refine bool) *Mask {
 	I := lv.luma()
 	p := resizeBilinear(prob, segInput, segInput, gw, gh)
 	// Window radius: about two network pixels, in working pixels.
-	r := int(math.Ceil(2*math.Max(float64(gw), float64(gh))/segInput)) + 1
+	r := int(math.Ceil(refineRadius*math.Max(float64(gw), float64(gh))/segInput)) + 1
 	mA, mB := guidedCoeffs(I, p, gw, gh, r, refineEps)
 	return applyCoeffs(mA, mB, gw, gh, img)
 }
@@ -229,7 +238,9 @@ func applyCoeffs(A, B []float32, gw, gh int, img *raster) *Mask {
 				i0, i1, wx := x0s[x], x1s[x], wxs[x]
 				a := ar[i0] + wx*(ar[i1]-ar[i0])
 				b := br[i0] + wx*(br[i1]-br[i0])
-				q := (a*float32(lumRow[x])*(1.0/255) + b) * 255
+				// Contrast stretch about 0.5: the filter's low-level glow around the
+				// silhouette goes to 0, the core to 1; the 0.5 crossing is unchanged.
+				q := ((a*float32(lumRow[x])*(1.0/255) + b) - refineLo) * (255 / (refineHi - refineLo))
 				switch {
 				case q <= 0:
 					out[x] = 0

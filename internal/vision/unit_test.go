@@ -691,3 +691,54 @@ func TestYCbCrConversionMatchesStdlib(t *testing.T) {
 		}
 	}
 }
+
+func TestRefineMaskSnapsToImageEdge(t *testing.T) {
+	// The person (bright) starts at x = 200 in a 400×300 image; the network's
+	// probability is a soft ramp 8 px wide centred 4 px too far left (x ≈ 196), about
+	// the error of the 256² network on a 400 px wide photo.
+	img := image.NewGray(image.Rect(0, 0, 400, 300))
+	for y := 0; y < 300; y++ {
+		for x := 0; x < 400; x++ {
+			v := uint8(60)
+			if x >= 200 {
+				v = 200
+			}
+			img.Pix[y*400+x] = v
+		}
+	}
+	prob := make([]float32, segInput*segInput)
+	for y := 0; y < segInput; y++ {
+		for x := 0; x < segInput; x++ {
+			ix := (float64(x) + 0.5) * 400 / segInput
+			prob[y*segInput+x] = float32(math.Max(0, math.Min(1, (ix-196)/8+0.5)))
+		}
+	}
+	crossing := func(m *Mask) int {
+		row := m.Pix[150*m.W : 151*m.W]
+		for x := range row {
+			if row[x] >= maskOn {
+				return x
+			}
+		}
+		return -1
+	}
+	rawMask := refineMask(prob, newRaster(img), false)
+	raw := crossing(rawMask)
+	ref := refineMask(prob, newRaster(img), true)
+	got := crossing(ref)
+	if abs(got-200) >= abs(raw-200) && abs(got-200) > 1 {
+		t.Errorf("0.5 crossing: raw %d, refined %d, image edge 200", raw, got)
+	}
+	// The matte jumps where the image does.
+	step := func(m *Mask) int { return int(m.Pix[150*400+200]) - int(m.Pix[150*400+199]) }
+	if step(ref) < 3*step(rawMask) || step(ref) < 64 {
+		t.Errorf("step at the image edge: refined %d, raw %d", step(ref), step(rawMask))
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
