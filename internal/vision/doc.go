@@ -19,7 +19,8 @@
 //
 // # Coordinates and units
 //
-// All positions are pixels of the analysed (upright) image, origin top-left, x to
+// All positions are pixels of the analysed (upright) image, origin at the top-left
+// corner of its Bounds() (so a SubImage is analysed in its own coordinates), x to
 // the right, y down; (0.5, 0.5) is the centre of the top-left pixel. "Right" and
 // "left" are the subject's own: the subject's right eye is on the image's left.
 // Angles are degrees. Ratios are dimensionless.

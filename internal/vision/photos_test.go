@@ -434,6 +434,20 @@ func TestAnalyzeBadInput(t *testing.T) {
 	if _, err := a.Analyze(ctx, image.NewRGBA(image.Rect(0, 0, 64, 64)), AnalyzeOptions{}); err == nil {
 		t.Error("cancelled context accepted")
 	}
+	// Odd shapes and tiny images: no panic, consistent sizes.
+	for _, sz := range [][2]int{{16, 16}, {17, 3000}, {3000, 17}, {257, 255}} {
+		img := image.NewNRGBA(image.Rect(5, 7, 5+sz[0], 7+sz[1]))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(i * 7)
+		}
+		res, err := a.Analyze(context.Background(), img, AnalyzeOptions{Mask: true, PoseShoulders: true})
+		if err != nil {
+			t.Fatalf("%v: %v", sz, err)
+		}
+		if res.Width != sz[0] || res.Height != sz[1] || res.Mask.W != sz[0] || res.Mask.H != sz[1] {
+			t.Errorf("%v: analysis %d×%d mask %d×%d", sz, res.Width, res.Height, res.Mask.W, res.Mask.H)
+		}
+	}
 	// A blank image has no face and no person; nothing is found, nothing panics.
 	res, err := a.Analyze(context.Background(), image.NewGray(image.Rect(0, 0, 200, 300)), AnalyzeOptions{Mask: true})
 	if err != nil {
