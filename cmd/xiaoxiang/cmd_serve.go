@@ -65,7 +65,7 @@ func printDemo(w io.Writer, base string, d *demo.Result) {
 		fmt.Fprintf(w, "  free task by student number → %s → 姓名 %s  学号 %s\n", d.TryNo.Task, d.TryNo.Name, d.TryNo.StudentNo)
 	}
 	fmt.Fprintln(w, "  payment opens the simulator's 微信支付 sheet; the page waits for the server-side confirmation.")
-	fmt.Fprintln(w, "Staff (demo passwords, never for production):")
+	fmt.Fprintf(w, "Staff: open %s/staff/login (demo passwords, never for production):\n", base)
 	for _, l := range d.Staff {
 		school := ""
 		if l.School != "" {

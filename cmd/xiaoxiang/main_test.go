@@ -88,6 +88,14 @@ func TestServe(t *testing.T) {
 	if st, body := get("/login"); st != http.StatusOK || !strings.Contains(body, "微信授权登录") {
 		t.Fatalf("/login = %d", st)
 	}
+	if st, body := get("/staff/login"); st != http.StatusOK || !strings.Contains(body, "登录") {
+		t.Fatalf("/staff/login = %d", st)
+	}
+	for _, p := range []string{"/school", "/review", "/ops"} {
+		if st, _ := get(p); st < 300 || st >= 400 {
+			t.Errorf("%s without a staff session = %d, want a redirect to the staff login", p, st)
+		}
+	}
 	if st, _ := get("/"); st != http.StatusSeeOther {
 		t.Fatalf("/ without a session = %d, want 303 to the login page", st)
 	}

@@ -7,6 +7,8 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -28,6 +30,10 @@ import (
 	"xiaoxiang/internal/sqldb"
 	"xiaoxiang/internal/web"
 	"xiaoxiang/internal/web/api"
+	"xiaoxiang/internal/web/console"
+	"xiaoxiang/internal/web/ops"
+	"xiaoxiang/internal/web/review"
+	"xiaoxiang/internal/web/school"
 	"xiaoxiang/internal/web/student"
 	"xiaoxiang/internal/wechat"
 	"xiaoxiang/internal/wechat/wechatfake"
@@ -41,6 +47,7 @@ type App struct {
 	Bucket  blob.Bucket
 	Keys    *identity.Keyring
 	Core    *core.Service
+	Console *core.Console   // staff use cases (review, school, ops)
 	Sim     *wechatfake.Sim // dev mode only
 	WeChat  *wechat.Client
 	Pay     *payment.Client // nil when no merchant is configured
@@ -182,8 +189,11 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 		checker = NewPhotoChecker(cfg.ModelsDir)
 	}
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
-	a.Queue = queue.New(a.DB, queue.Config{Now: o.Now, Logger: o.Log.With("component", "queue")})
+	a.Console = core.NewConsole(a.Core, core.ConsoleOptions{LinkKey: deriveKey(sessKey, "console-links")})
+	a.Queue = queue.New(a.DB, queue.Config{Now: o.Now, Logger: o.Log.With("component", "queue"), JobTimeout: 30 * time.Minute})
 	a.Queue.Handle(core.JobDeleteBlob, a.Core.HandleDeleteBlob)
+	a.Queue.Handle(core.JobNotify, a.Console.NotifyJobHandler)
+	a.Queue.Handle(core.JobPackage, a.Console.PackageJobHandler)
 
 	if cfg.Demo && cfg.SupportPhone == "" && cfg.SupportQQ == "" {
 		// Demo contacts, so the help page shows what a configured platform looks like.
@@ -228,6 +238,34 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	if store := a.Core.OrderStore(); a.Pay != nil && store != nil {
 		root.Handle("POST /pay/notify", a.Pay.NotifyHandler(store, o.Log.With("component", "payment")))
 	}
+	// Staff consoles (/staff login, /school, /review, /ops): their own sessions and CSRF.
+	kit, err := console.New(console.Options{Console: a.Console, Log: o.Log.With("component", "console"), Secure: secure,
+		CSRFKey: deriveKey(sessKey, "console-csrf")})
+	if err != nil {
+		return nil, fmt.Errorf("app: console: %w", err)
+	}
+	staff := http.NewServeMux()
+	kit.Routes(staff)
+	sh, err := school.New(kit)
+	if err != nil {
+		return nil, fmt.Errorf("app: school console: %w", err)
+	}
+	sh.Routes(staff)
+	rh, err := review.New(kit)
+	if err != nil {
+		return nil, fmt.Errorf("app: review console: %w", err)
+	}
+	rh.Routes(staff)
+	oh, err := ops.New(kit)
+	if err != nil {
+		return nil, fmt.Errorf("app: ops console: %w", err)
+	}
+	oh.Routes(staff)
+	staffH := web.SecurityHeaders(web.RecordRoute(staff))
+	for _, p := range []string{"/staff", "/staff/", "/school", "/school/", "/review", "/review/", "/ops", "/ops/", "/console/", "/dl/"} {
+		root.Handle(p, staffH)
+	}
+
 	pages := web.Chain(web.RecordRoute(st), web.CSRF(secure, func(w http.ResponseWriter, r *http.Request) {
 		rd.Error(w, r, errCSRF, web.Link{Label: "刷新页面重试", Href: "/"})
 	}))
@@ -258,6 +296,13 @@ func publicHostPort(addr net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// deriveKey derives an independent 32-byte key for one purpose from the session key.
+func deriveKey(master []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("xiaoxiang/" + purpose))
+	return m.Sum(nil)
 }
 
 // decodeKey accepts hex or base64 of at least 32 bytes.
