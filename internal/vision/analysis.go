@@ -96,7 +96,8 @@ type Analysis struct {
 	Mask *Mask
 	// HeadTop is the top of the head (hair included) from the mask, straight above the
 	// face centre; HeadTopFound is false when the mask reaches the image's top edge there
-	// (head cut) or there is no mask/face.
+	// (head cut), runs on into something above the head (see doc.go), or there is no
+	// mask/face.
 	HeadTop      Point
 	HeadTopFound bool
 	// HeadTopCut is true when the person mask touches the top edge above the face.
