@@ -18,7 +18,7 @@ import (
 
 // Options configure an Analyzer.
 type Options struct {
-	// ModelsDir holds the model files (see Model* constants); required.
+	// ModelsDir holds the model files (see the File* constants and ModelSHA256); required.
 	ModelsDir string
 	// Threads is the number of goroutines one network invocation may use;
 	// <= 0 means runtime.GOMAXPROCS(0).
