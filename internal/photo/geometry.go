@@ -13,6 +13,9 @@ type Subject struct {
 	// TouchBottom/Left/Right: the person mask reaches that edge of the source below the chin,
 	// so the crop may not extend past it (the body would end in a visible cut).
 	TouchBottom, TouchLeft, TouchRight bool
+	// NoBottomExtend forbids extending the bottom rows (the source ends above the chest, so
+	// the replicated rows would smear hair or neck instead of continuing clothing).
+	NoBottomExtend bool
 }
 
 // Plan is a scale and crop that maps the source onto the profile's output.
@@ -49,8 +52,11 @@ const (
 
 // planMargin is how far inside each range the plan keeps its numbers, so that measuring the
 // output again (a few pixels of noise) still lands inside: 8 % of the range width. When no
-// plan fits the narrowed ranges, the full ranges are used (the output verification decides).
-const planMargin = 0.08
+// plan fits the narrowed ranges, a 3 % margin is tried (the output verification decides).
+const (
+	planMargin    = 0.08
+	planMarginMin = 0.03
+)
 
 func inner(r Range, f float64) Range {
 	m := (r.Max - r.Min) * f
@@ -65,7 +71,7 @@ func PlanGeometry(s Subject, p *Profile) Plan {
 	if pl := planWithin(s, p, planMargin); pl.Feasible {
 		return pl
 	}
-	return planWithin(s, p, 0)
+	return planWithin(s, p, planMarginMin)
 }
 
 func planWithin(s Subject, p *Profile, margin float64) Plan {
@@ -79,6 +85,9 @@ func planWithin(s Subject, p *Profile, margin float64) Plan {
 	wT, wE, wF := 1/sq(p.HeadTop.Half()), 1/sq(p.EyeLine.Half()), 1/sq(p.FaceWidth.Half())
 	sMin, sMax := p.FaceWidth.Min/s.FaceWidth, p.FaceWidth.Max/s.FaceWidth
 	tolX, tolY := edgeTolerance*W, bottomExtend*H
+	if s.NoBottomExtend {
+		tolY = 0
+	}
 
 	type cand struct {
 		plan Plan

@@ -134,7 +134,7 @@ func measure(img *image.RGBA, a *vision.Analysis, p *Profile, shrink int) Measur
 
 	if a.Mask != nil && a.Mask.W == W && a.Mask.H == H {
 		bgStats(img, a, p, &m)
-		m.Plan = PlanGeometry(subjectOf(a), p)
+		m.Plan = PlanGeometry(subjectOf(img, a), p)
 	}
 	return m
 }
@@ -171,7 +171,7 @@ func maskShoulders(a *vision.Analysis) (found bool, tilt, conf float64) {
 }
 
 // subjectOf extracts the planning inputs from an analysis with a mask and a face.
-func subjectOf(a *vision.Analysis) Subject {
+func subjectOf(img *image.RGBA, a *vision.Analysis) Subject {
 	d := a.Main
 	s := Subject{ImgW: a.Width, ImgH: a.Height, EyeLine: d.EyeLine, FaceWidth: d.FaceWidth}
 	s.HeadTop = a.HeadTop.Y
@@ -200,7 +200,30 @@ func subjectOf(a *vision.Analysis) Subject {
 		s.TouchRight = edge(mk.W-1, mk.W-1, y0, mk.H-1)
 	}
 	s.TouchBottom = edge(0, mk.W-1, mk.H-1, mk.H-1)
+	// Extending the bottom edge continues clothing only when the source reaches below the chin
+	// and its bottom rows inside the person are smooth (fabric, skin), not hair strands.
+	s.NoBottomExtend = float64(a.Height)-d.Chin.Y < 0.25*d.FaceWidth || bottomRoughness(img, mk) > 4
 	return s
+}
+
+// bottomRoughness is the mean |horizontal luma difference| over person pixels of the last
+// four rows of the source (levels per pixel).
+func bottomRoughness(img *image.RGBA, mk *vision.Mask) float64 {
+	var s float64
+	n := 0
+	for y := max(0, mk.H-4); y < mk.H; y++ {
+		for x := 1; x < mk.W; x++ {
+			if mk.Pix[y*mk.W+x] < 128 || mk.Pix[y*mk.W+x-1] < 128 {
+				continue
+			}
+			s += math.Abs(luma(img.Pix[img.PixOffset(x, y):]) - luma(img.Pix[img.PixOffset(x-1, y):]))
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
 }
 
 // luma is Rec. 601 luma of an RGBA pixel.

@@ -191,6 +191,12 @@ func (p *Pipeline) Standardize(ctx context.Context, img *Image, prof Profile) (*
 	out := cropResample(img.RGBA, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
 	alpha := cropResampleMask(a.Mask.Pix, a.Mask.W, a.Mask.H, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
 	shapeAlpha(alpha)
+	// Above the source's top edge there is only new background (never replicated hair).
+	for j := range prof.Height {
+		if pl.CropY+(float64(j)+0.5)/pl.Scale < 0 {
+			clear(alpha[j*prof.Width : (j+1)*prof.Width])
+		}
+	}
 	nose := a.Main.Mesh[4]
 	keepMainComponent(alpha, prof.Width, prof.Height, int((nose.X-pl.CropX)*pl.Scale), int((nose.Y-pl.CropY)*pl.Scale), 3+int(0.03*pl.FaceWidth))
 	res.image = composite(out, alpha, prof.Background)
