@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -258,52 +259,7 @@ func (c *Console) runPackageJob(ctx context.Context, id int64, attempt, maxAttem
 // buildPackage streams the photos through internal/delivery into zip parts
 // and manifests in the bucket (one photo in memory at a time).
 func (c *Console) buildPackage(ctx context.Context, p *Package) error {
-	var task *xiaoxiang.Task
-	var rows []*sqldb.Deliverable
-	err := c.s.db.View(ctx, func(tx *sqldb.Tx) error {
-		var err error
-		if task, err = tx.FindTaskByID(ctx, p.Args.TaskID); err != nil {
-			return err
-		}
-		rows, err = tx.FindDeliverables(ctx, sqldb.DeliverableFilter{TaskID: p.Args.TaskID, Colleges: p.Args.Colleges,
-			College: p.Args.Filter.College, Class: p.Args.Filter.Class, IncludeDelivered: p.Args.Filter.IncludeDelivered})
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	p.Parts, p.Manifests, p.Skipped, p.Submissions, p.Count, p.Bytes = nil, nil, nil, nil, 0, 0
-	seen := map[string]bool{}
-	entries := func(yield func(delivery.Entry, error) bool) {
-		for _, d := range rows {
-			key := d.StudentNo
-			if task.ExportKey == xiaoxiang.ExportByDocument {
-				n, err := c.openDocument(&xiaoxiang.RosterEntry{ID: d.EntryID, DocKind: d.DocKind, DocCipher: d.DocCipher})
-				if err != nil {
-					yield(delivery.Entry{}, err)
-					return
-				}
-				key = n
-			}
-			switch {
-			case key == "" || d.StandardizedKey == "":
-				p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d（%s）：缺少命名所需的证件号/学号或照片文件", d.EntryID, d.College))
-				continue
-			case seen[strings.ToUpper(key)]:
-				p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d（%s）：与另一名学生的文件名重复，请核对名单", d.EntryID, d.College))
-				continue
-			}
-			seen[strings.ToUpper(key)] = true
-			p.Submissions = append(p.Submissions, d.SubmissionID)
-			stdKey := d.StandardizedKey
-			e := delivery.Entry{Name: d.Name, Key: key, College: d.College, Major: d.Major, Class: d.Class,
-				Status: d.Status.Label(), ReviewedAt: d.ReviewedAt,
-				Open: func() (io.ReadCloser, error) { return c.s.bucket.Get(ctx, stdKey) }}
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
 	prefix := packagePrefix(p.ID)
 	create := func(name string) (io.WriteCloser, error) {
 		pr, pw := io.Pipe()
@@ -315,8 +271,55 @@ func (c *Console) buildPackage(ctx context.Context, p *Package) error {
 		}()
 		return f, nil
 	}
-	res, err := delivery.Export(ctx, entries, delivery.Options{Task: safeName(task.Title) + "_" + strconv.FormatInt(p.ID, 10),
-		MaxPartBytes: c.opts.PartBytes, PhotosOnly: p.Args.Filter.PhotosOnly}, create)
+	var res *delivery.Result
+	// One read transaction streams the rows: memory stays flat for any
+	// task size (one row and one photo at a time).
+	err := c.s.db.View(ctx, func(tx *sqldb.Tx) error {
+		task, err := tx.FindTaskByID(ctx, p.Args.TaskID)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		entries := func(yield func(delivery.Entry, error) bool) {
+			stop := errors.New("stop")
+			err := tx.EachDeliverable(ctx, sqldb.DeliverableFilter{TaskID: p.Args.TaskID, Colleges: p.Args.Colleges,
+				College: p.Args.Filter.College, Class: p.Args.Filter.Class, IncludeDelivered: p.Args.Filter.IncludeDelivered},
+				func(d *sqldb.Deliverable) error {
+					key := d.StudentNo
+					if task.ExportKey == xiaoxiang.ExportByDocument {
+						n, err := c.openDocument(&xiaoxiang.RosterEntry{ID: d.EntryID, DocKind: d.DocKind, DocCipher: d.DocCipher})
+						if err != nil {
+							return err
+						}
+						key = n
+					}
+					switch {
+					case key == "" || d.StandardizedKey == "":
+						p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d（%s）：缺少命名所需的证件号/学号或照片文件", d.EntryID, d.College))
+						return nil
+					case seen[strings.ToUpper(key)]:
+						p.Skipped = append(p.Skipped, fmt.Sprintf("名单记录 %d（%s）：与另一名学生的文件名重复，请核对名单", d.EntryID, d.College))
+						return nil
+					}
+					seen[strings.ToUpper(key)] = true
+					p.Submissions = append(p.Submissions, d.SubmissionID)
+					stdKey := d.StandardizedKey
+					e := delivery.Entry{Name: d.Name, Key: key, College: d.College, Major: d.Major, Class: d.Class,
+						Status: d.Status.Label(), ReviewedAt: d.ReviewedAt,
+						Open: func() (io.ReadCloser, error) { return c.s.bucket.Get(ctx, stdKey) }}
+					if !yield(e, nil) {
+						return stop
+					}
+					return nil
+				})
+			if err != nil && err != stop {
+				yield(delivery.Entry{}, err)
+			}
+		}
+		res, err = delivery.Export(ctx, entries, delivery.Options{Task: safeName(task.Title) + "_" + strconv.FormatInt(p.ID, 10),
+			MaxPartBytes: c.opts.PartBytes, PhotosOnly: p.Args.Filter.PhotosOnly}, create)
+		return err
+	})
 	if err != nil {
 		if res != nil {
 			for _, f := range res.Files() {

@@ -286,9 +286,7 @@ type DeliverableFilter struct {
 	IncludeDelivered bool
 }
 
-// FindDeliverables lists the task's approved photos in the filter, by
-// college, class and roster id.
-func (tx *Tx) FindDeliverables(ctx context.Context, f DeliverableFilter) ([]*Deliverable, error) {
+func (f DeliverableFilter) query() (string, []any) {
 	pf := ProgressFilter{TaskID: f.TaskID, Colleges: f.Colleges, College: f.College}
 	cond, args := pf.conditions()
 	if f.Class != "" {
@@ -300,20 +298,52 @@ func (tx *Tx) FindDeliverables(ctx context.Context, f DeliverableFilter) ([]*Del
 	} else {
 		cond += " AND s.status = 'approved'"
 	}
-	q := `SELECT s.id, s.account_id, s.status, s.reviewed_at, r.id, r.name, r.doc_kind, r.doc_cipher, r.student_no, r.college, r.major, r.class,
+	return `SELECT s.id, s.account_id, s.status, s.reviewed_at, r.id, r.name, r.doc_kind, r.doc_cipher, r.student_no, r.college, r.major, r.class,
 		a.standardized_key, a.sha256
 		FROM submissions s JOIN roster_entries r ON r.id = s.roster_entry_id JOIN attempts a ON a.id = s.attempt_id
-		WHERE ` + cond + ` ORDER BY r.college, r.class, r.id`
-	out, err := list(ctx, tx, func(r scanner) (*Deliverable, error) {
-		var d Deliverable
-		err := r.Scan(&d.SubmissionID, &d.AccountID, &d.Status, tm(&d.ReviewedAt), &d.EntryID, &d.Name, &d.DocKind, &d.DocCipher, nstr{&d.StudentNo},
-			&d.College, &d.Major, &d.Class, &d.StandardizedKey, &d.SHA256)
-		return &d, err
-	}, q, args...)
+		WHERE ` + cond + ` ORDER BY r.college, r.class, r.id`, args
+}
+
+func scanDeliverable(r scanner) (*Deliverable, error) {
+	var d Deliverable
+	err := r.Scan(&d.SubmissionID, &d.AccountID, &d.Status, tm(&d.ReviewedAt), &d.EntryID, &d.Name, &d.DocKind, &d.DocCipher, nstr{&d.StudentNo},
+		&d.College, &d.Major, &d.Class, &d.StandardizedKey, &d.SHA256)
+	return &d, err
+}
+
+// FindDeliverables lists the task's approved photos in the filter, by
+// college, class and roster id.
+func (tx *Tx) FindDeliverables(ctx context.Context, f DeliverableFilter) ([]*Deliverable, error) {
+	q, args := f.query()
+	out, err := list(ctx, tx, scanDeliverable, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: find deliverables of task %d: %w", f.TaskID, err)
 	}
 	return out, nil
+}
+
+// EachDeliverable streams the photos of FindDeliverables to fn one row at a
+// time (constant memory for any task size); an error from fn stops it.
+func (tx *Tx) EachDeliverable(ctx context.Context, f DeliverableFilter, fn func(*Deliverable) error) error {
+	q, args := f.query()
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqldb: deliverables of task %d: %w", f.TaskID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDeliverable(rows)
+		if err != nil {
+			return fmt.Errorf("sqldb: deliverables of task %d: %w", f.TaskID, err)
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqldb: deliverables of task %d: %w", f.TaskID, err)
+	}
+	return nil
 }
 
 // StaffFilter selects staff accounts; zero fields do not filter.
