@@ -3,6 +3,7 @@ package student_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"xiaoxiang"
 	"xiaoxiang/internal/apptest"
+	"xiaoxiang/internal/core"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
@@ -224,11 +227,24 @@ func TestBrowser_StudentFlow(t *testing.T) {
 		t.Fatal("status page shows the whole ID number")
 	}
 	wantText(`ol.progress`, "待审核")
-	step("my tasks", chromedp.Navigate(a.URL+"/my"), chromedp.WaitVisible(chromedp.CSS(`ul.list`)), shot("19-my-tasks"))
+	// A reviewer rejects with a reason: the student sees why and can resubmit for free.
+	a.ReviewFirst(try.TaskID, core.Decision{Reasons: []string{"background"}, Note: "请换深色衣服后在纯色墙前重拍"})
+	step("rejected", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`.notice.is-bad`)), shot("19-status-rejected"))
+	wantText(`main`, "审核未通过")
+	wantText(`main`, "重新拍摄提交")
+	step("my tasks", chromedp.Navigate(a.URL+"/my"), chromedp.WaitVisible(chromedp.CSS(`ul.list`)), shot("20-my-tasks"))
 	wantText(`ul.list`, try.Task)
-	step("help", chromedp.Navigate(a.URL+"/help"), chromedp.WaitVisible(chromedp.CSS(`table.kv`)), shot("20-help"))
+	step("help", chromedp.Navigate(a.URL+"/help"), chromedp.WaitVisible(chromedp.CSS(`table.kv`)), shot("21-help"))
 	wantText(`main`, "0731-88872000")
-	step("my data", chromedp.Navigate(a.URL+"/me/data"), chromedp.WaitVisible(chromedp.CSS(`#confirm`)), shot("21-my-data"))
+	step("my data", chromedp.Navigate(a.URL+"/me/data"), chromedp.WaitVisible(chromedp.CSS(`#confirm`)), shot("22-my-data"))
+	var closedID int64
+	for _, task := range a.Demo.Tasks {
+		if task.Status == xiaoxiang.TaskClosed {
+			closedID = task.ID
+		}
+	}
+	step("closed task", chromedp.Navigate(fmt.Sprintf("%s/tasks/%d", a.URL, closedID)), chromedp.WaitVisible(chromedp.CSS(`.result-title`)), shot("23-task-closed"))
+	wantText(`.result-title`, "采集任务已关闭")
 	t.Logf("walked the twelve steps in %s", time.Since(start).Round(time.Millisecond))
 }
 

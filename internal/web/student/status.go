@@ -33,6 +33,7 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request) {
 		d.Action = &web.Link{Label: "去拍照", Href: base + "/guide"}
 		if st.Submission != nil && st.Submission.Status == xiaoxiang.SubmissionRejected {
 			d.Action = &web.Link{Label: "重新拍摄提交", Href: base + "/camera"}
+			d.Notice, d.NoticeCls = "照片未通过人工审核，请查看下方原因，重新拍摄后提交。", "is-bad"
 		}
 	case "submit":
 		d.Action = &web.Link{Label: "继续拍照制作", Href: base + "/camera"}
@@ -50,7 +51,8 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request) {
 	case "closed":
 		d.Notice, d.NoticeCls = "该采集任务已关闭或已截止。如需补采，请联系学校学籍部门。", "is-bad"
 	}
-	if d.Submitted {
+	if d.Submitted && st.Submission != nil &&
+		(st.Submission.Status == xiaoxiang.SubmissionUploaded || st.Submission.Status == xiaoxiang.SubmissionPending) {
 		d.Notice, d.NoticeCls = "提交成功！照片将进入人工审核，审核结果会通过微信通知和本页面告知。", "is-ok"
 	}
 	h.o.Render.Render(w, r, http.StatusOK, "status", web.View{Title: "照片状态", Back: "/my", Data: d})

@@ -13,6 +13,7 @@ import (
 
 	"xiaoxiang"
 	"xiaoxiang/internal/apptest"
+	"xiaoxiang/internal/core"
 	"xiaoxiang/internal/demo"
 )
 
@@ -345,6 +346,14 @@ func TestPages_StudentFlow(t *testing.T) {
 	check(t, "quota exhausted screen", c.Get(fourth+"/confirm"), 429, "今日制作次数已用完", "冷静期")
 	check(t, "standardizing over quota", c.PostForm(fourth+"/standardize", nil), 429, "今日制作次数已用完")
 	check(t, "a paid binding has no payment to fail", c.Get(base+"/pay?failed=1"), 303, base+"/guide")
+
+	// A reviewer rejects: the reasons show, and a free resubmission goes back to review.
+	a.ReviewFirst(task.ID, core.Decision{Reasons: []string{"background"}, Note: "请换深色衣服"})
+	rej := c.Get(base + "/status")
+	check(t, "rejected status", rej, 200, "审核未通过", "背景/边缘问题", "请换深色衣服", "您还可以免费重新提交 2 次", "重新拍摄提交", "未通过")
+	check(t, "resubmit the standardized third photo", c.PostForm(third+"/submit", nil), 303, base+"/status")
+	check(t, "back in review", c.Get(base+"/status"), 200, "待审核")
+	check(t, "my tasks after resubmission", c.Get("/my"), 200, "待审核")
 	check(t, "help shows the school's and the platform's contacts", c.Get("/help"), 200, school.SupportPhone, school.SupportQQ, "平台客服", "400-000-0000")
 	check(t, "my data", c.Get("/me/data"), 200, "授权记录", "身份信息处理", "人像照片处理", try.Name)
 
