@@ -12,6 +12,7 @@ import (
 
 	"xiaoxiang"
 	"xiaoxiang/internal/auth"
+	"xiaoxiang/internal/identity"
 	"xiaoxiang/internal/roster"
 	"xiaoxiang/internal/sqldb"
 )
@@ -509,4 +510,90 @@ func (c *Console) Colleges(ctx context.Context, a *Actor, taskID int64) ([]strin
 		return err
 	})
 	return out, err
+}
+
+// PhotoImportReport is the result of a roster-photo zip import.
+type PhotoImportReport struct {
+	Matched   int
+	Unmatched []string // file names whose key is on no roster entry (masked)
+	Skipped   []roster.Skipped
+}
+
+// ImportRosterPhotos reads a zip of roster photos named {ID number}.jpg or
+// {学号}.jpg (internal/roster.OpenPhotoZip) and attaches each one to the
+// task's roster entry with that document number (by blind index) or
+// student number, for the same-person check and the reviewer's side-by-side
+// view. Photos are stored one at a time.
+func (c *Console) ImportRosterPhotos(ctx context.Context, a *Actor, taskID int64, r io.ReaderAt, size int64) (*PhotoImportReport, error) {
+	var t *xiaoxiang.Task
+	var keys *sqldb.RosterKeys
+	err := c.s.db.View(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		if t, err = c.taskFor(ctx, tx, a, taskID, auth.ActionView); err != nil {
+			return err
+		}
+		keys, err = tx.FindRosterKeys(ctx, t.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !a.P.Can(auth.ActionManageRoster, auth.Resource{SchoolID: t.SchoolID, College: firstCollege(a)}) || len(a.P.Colleges) > 0 {
+		return nil, errForbidden
+	}
+	z, err := roster.OpenPhotoZip(r, size, roster.PhotoLimits{})
+	if err != nil {
+		var fe *roster.FileError
+		if errors.As(err, &fe) {
+			return nil, xiaoxiang.WrapError(xiaoxiang.EINVALID, fe.Message()+"。", err)
+		}
+		return nil, err
+	}
+	rep := &PhotoImportReport{}
+	matched := map[int64]string{}
+	for ph, err := range z.Photos() {
+		if err != nil {
+			var fe *roster.FileError
+			if errors.As(err, &fe) {
+				return nil, xiaoxiang.WrapError(xiaoxiang.EINVALID, fe.Message()+"。", err)
+			}
+			return nil, err
+		}
+		id := keys.ByStudentNo[ph.Key]
+		if id == 0 {
+			for _, k := range identity.Kinds() {
+				if id = keys.ByDocIndex[c.s.keys.BlindIndex(k, ph.Key)]; id != 0 {
+					break
+				}
+			}
+		}
+		if id == 0 {
+			rep.Unmatched = append(rep.Unmatched, identity.Mask(ph.Key))
+			continue
+		}
+		ext := ".jpg"
+		if ph.Format == "png" {
+			ext = ".png"
+		}
+		key := fmt.Sprintf("roster-photos/%d/%d%s", t.ID, id, ext)
+		if err := c.s.bucket.Put(ctx, key, bytes.NewReader(ph.Data)); err != nil {
+			return nil, err
+		}
+		matched[id] = key
+	}
+	rep.Skipped = z.Skipped()
+	err = c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		for id, key := range matched {
+			if err := tx.SetRosterPhoto(ctx, id, key); err != nil {
+				return err
+			}
+		}
+		return c.audit(ctx, tx, a, "roster_photos_import", obj("task", t.ID), t.SchoolID, len(matched),
+			fmt.Sprintf("unmatched=%d skipped=%d", len(rep.Unmatched), len(rep.Skipped)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.Matched = len(matched)
+	return rep, nil
 }

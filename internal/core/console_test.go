@@ -408,6 +408,47 @@ func TestConsole_ImportRoster(t *testing.T) {
 	}
 }
 
+func TestConsole_ImportRosterPhotos(t *testing.T) {
+	env := consoletest.New(t)
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
+	byDoc := env.Student(task, "丁白云", "文学院", "1班")
+	byNo := env.Student(task, "王小明", "文学院", "1班")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, data := range map[string][]byte{
+		"照片/" + strings.ToLower(byDoc.Doc) + ".jpg": consoletest.JPEG(1),
+		byNo.Entry.StudentNo + ".jpg":               consoletest.JPEG(2),
+		"99999999.jpg":                              consoletest.JPEG(3),
+		"readme.txt":                                []byte("not a photo"),
+	} {
+		w, _ := zw.Create(name)
+		w.Write(data)
+	}
+	zw.Close()
+	rep, err := env.Console.ImportRosterPhotos(ctx, adm, task.ID, bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Matched != 2 || len(rep.Unmatched) != 1 || len(rep.Skipped) != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	sub := env.Submit(byDoc, "pass")
+	rc, err := env.Console.OpenReviewPhoto(ctx, adm, sub.ID, core.ReviewPhotoRoster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, consoletest.JPEG(1)) {
+		t.Fatal("roster photo is not the uploaded one")
+	}
+	if _, err := env.Console.ImportRosterPhotos(ctx, adm, task.ID, strings.NewReader("no zip"), 6); code(err) != xiaoxiang.EINVALID {
+		t.Fatalf("not a zip: %v", err)
+	}
+}
+
 type fakeSender struct {
 	mu   sync.Mutex
 	sent []core.SubscribeMessage

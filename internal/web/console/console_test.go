@@ -98,6 +98,7 @@ func TestRouteScopes(t *testing.T) {
 		{"POST", "/school/tasks/" + id(task.ID) + "/status", url.Values{"status": {"closed"}}},
 		{"GET", "/school/tasks/" + id(task.ID) + "/roster", nil},
 		{"POST", "/school/tasks/" + id(task.ID) + "/roster", nil},
+		{"POST", "/school/tasks/" + id(task.ID) + "/photos", nil},
 		{"GET", "/school/tasks/" + id(task.ID) + "/students", nil},
 		{"GET", "/school/tasks/" + id(task.ID) + "/students.csv", nil},
 		{"POST", "/school/roster/" + id(st.Entry.ID) + "/reveal", nil},

@@ -21,6 +21,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /school/tasks/{id}/status", g(h.setTaskStatus))
 	mux.HandleFunc("GET /school/tasks/{id}/roster", g(h.showRoster))
 	mux.HandleFunc("POST /school/tasks/{id}/roster", g(h.importRoster))
+	mux.HandleFunc("POST /school/tasks/{id}/photos", g(h.importPhotos))
 	mux.HandleFunc("GET /school/tasks/{id}/students", g(h.showStudents))
 	mux.HandleFunc("GET /school/tasks/{id}/students.csv", g(h.exportStudents))
 	mux.HandleFunc("POST /school/roster/{eid}/reveal", g(h.reveal))

@@ -264,6 +264,7 @@ func (h *Handler) showTask(w http.ResponseWriter, r *http.Request) {
 type rosterData struct {
 	Task   *xiaoxiang.Task
 	Report *core.ImportReport
+	Photos *core.PhotoImportReport
 }
 
 func (h *Handler) showRoster(w http.ResponseWriter, r *http.Request) {
@@ -293,6 +294,30 @@ func (h *Handler) importRoster(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, "roster", "导入结果", rosterData{Task: t, Report: rep})
+}
+
+// maxPhotoZip bounds an uploaded roster-photo zip.
+const maxPhotoZip = 2 << 30
+
+func (h *Handler) importPhotos(w http.ResponseWriter, r *http.Request) {
+	t, ok := h.task(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxPhotoZip)
+	f, hdr, err := r.FormFile("zip")
+	if err != nil {
+		h.renderErr(w, r, http.StatusBadRequest, "roster", "导入学籍照片", rosterData{Task: t},
+			xiaoxiang.Errorf(xiaoxiang.EINVALID, "请选择学籍照片压缩包（zip，文件名为证件号或学号）。"))
+		return
+	}
+	defer f.Close()
+	rep, err := h.c.ImportRosterPhotos(r.Context(), console.ActorFrom(r.Context()), t.ID, f, hdr.Size)
+	if err != nil {
+		h.renderErr(w, r, http.StatusBadRequest, "roster", "导入学籍照片", rosterData{Task: t}, err)
+		return
+	}
+	h.render(w, r, "roster", "学籍照片导入结果", rosterData{Task: t, Photos: rep})
 }
 
 func (h *Handler) rosterTemplate(w http.ResponseWriter, r *http.Request) {
