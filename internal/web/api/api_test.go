@@ -194,6 +194,10 @@ func TestAPI_StudentFlow(t *testing.T) {
 	if status.Next != "wait" {
 		t.Fatalf("status after submit: %+v", status)
 	}
+	var ns struct{ Notifications []struct{ Title string } }
+	if st := api.Do("GET", "/api/v1/me/notifications", nil, &ns); st != 200 {
+		t.Fatalf("notifications: %d", st)
+	}
 	other := a.APILogin("api-other")
 	if st := other.Do("GET", fmt.Sprintf("/api/v1/attempts/%d", at.ID), nil, &e); st != 404 {
 		t.Fatalf("someone else's attempt: %d", st)

@@ -637,3 +637,27 @@ func (h *Handler) deleteMyData(w http.ResponseWriter, r *http.Request, aid int64
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+type notificationJSON struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Link      string    `json:"link,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Read      bool      `json:"read"`
+}
+
+// notifications is the in-app notice list.
+func (h *Handler) notifications(w http.ResponseWriter, r *http.Request, aid int64) {
+	ns, err := h.o.Core.Notifications(r.Context(), aid, 50)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := []notificationJSON{}
+	for _, n := range ns {
+		out = append(out, notificationJSON{ID: n.ID, Kind: n.Kind, Title: n.Title, Body: n.Body, Link: n.Link, CreatedAt: n.CreatedAt, Read: !n.ReadAt.IsZero()})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notifications": out})
+}

@@ -22,6 +22,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /api/v1/attempts/{aid}/submit", h.authed(h.submit))
 	m.HandleFunc("GET /api/v1/attempts/{aid}/photo/{kind}", h.authed(h.photo))
 	m.HandleFunc("POST /api/v1/me/subscriptions", h.authed(h.subscribe))
+	m.HandleFunc("GET /api/v1/me/notifications", h.authed(h.notifications))
 	m.HandleFunc("GET /api/v1/me/data", h.authed(h.myData))
 	m.HandleFunc("DELETE /api/v1/me/data", h.authed(h.deleteMyData))
 	m.HandleFunc("/api/v1/", h.notFound)

@@ -237,6 +237,8 @@ func TestBrowser_StudentFlow(t *testing.T) {
 	step("help", chromedp.Navigate(a.URL+"/help"), chromedp.WaitVisible(chromedp.CSS(`table.kv`)), shot("21-help"))
 	wantText(`main`, "0731-88872000")
 	step("my data", chromedp.Navigate(a.URL+"/me/data"), chromedp.WaitVisible(chromedp.CSS(`#confirm`)), shot("22-my-data"))
+	step("notices", chromedp.Navigate(a.URL+"/notices"), chromedp.WaitVisible(chromedp.CSS(`ul.list`)), shot("24-notices"))
+	wantText(`ul.list`, "未通过")
 	var closedID int64
 	for _, task := range a.Demo.Tasks {
 		if task.Status == xiaoxiang.TaskClosed {

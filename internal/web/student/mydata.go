@@ -51,3 +51,22 @@ func (h *Handler) deleteMyData(w http.ResponseWriter, r *http.Request) {
 		Lines:   []string{"已通过审核或已交付学校的照片、已支付的订单按学校学籍管理和财务要求保留。", "如需再次采集，请重新登录。"},
 		Actions: []web.Link{{Label: "返回登录页", Href: "/login"}}}})
 }
+
+type noticesData struct {
+	Items []*xiaoxiang.Notification
+}
+
+// showNotices is the in-app notice list (review results and other messages; the
+// fallback when no WeChat subscription credit is left).
+func (h *Handler) showNotices(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.account(w, r)
+	if !ok {
+		return
+	}
+	ns, err := h.o.Core.Notifications(r.Context(), a.ID, 50)
+	if err != nil {
+		h.o.Render.Error(w, r, err)
+		return
+	}
+	h.o.Render.Render(w, r, http.StatusOK, "notices", web.View{Title: "消息通知", Back: "/", Data: noticesData{Items: ns}})
+}

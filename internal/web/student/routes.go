@@ -49,6 +49,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /my/{bid}/unbind", h.showUnbind)
 	m.HandleFunc("POST /my/{bid}/unbind", h.unbind)
 
+	m.HandleFunc("GET /notices", h.showNotices)
 	m.HandleFunc("GET /me/data", h.showMyData)
 	m.HandleFunc("POST /me/data/delete", h.deleteMyData)
 	m.HandleFunc("/", h.notFound)

@@ -197,6 +197,7 @@ func TestPages_StudentFlow(t *testing.T) {
 		{"link before consent", "/tasks/" + tid + "/link", 303, []string{"/consent"}},
 		{"manual entry not allowed", "/tasks/" + strconv.FormatInt(noManual.ID, 10) + "/manual", 403, []string{"不允许人工录入"}},
 		{"no bindings yet", "/my", 200, []string{"还没有关联的任务"}},
+		{"no notices yet", "/notices", 200, []string{"暂无消息"}},
 		{"someone else's binding", "/my/999999/status", 404, nil},
 	}
 	for _, p := range pages {
@@ -353,6 +354,7 @@ func TestPages_StudentFlow(t *testing.T) {
 	check(t, "rejected status", rej, 200, "审核未通过", "背景/边缘问题", "请换深色衣服", "您还可以免费重新提交 2 次", "重新拍摄提交", "未通过")
 	check(t, "resubmit the standardized third photo", c.PostForm(third+"/submit", nil), 303, base+"/status")
 	check(t, "back in review", c.Get(base+"/status"), 200, "待审核")
+	check(t, "the rejection is in the notice list", c.Get("/notices"), 200, "消息通知", "未通过")
 	check(t, "my tasks after resubmission", c.Get("/my"), 200, "待审核")
 	check(t, "help shows the school's and the platform's contacts", c.Get("/help"), 200, school.SupportPhone, school.SupportQQ, "平台客服", "400-000-0000")
 	check(t, "my data", c.Get("/me/data"), 200, "授权记录", "身份信息处理", "人像照片处理", try.Name)
