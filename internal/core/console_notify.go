@@ -254,11 +254,14 @@ func findNotification(ctx context.Context, tx *sqldb.Tx, id int64) (*xiaoxiang.N
 	return tx.FindNotificationByID(ctx, id)
 }
 
-// RunWorker runs the console's background jobs (notifications and delivery
-// packages) until ctx is done, polling every interval.
+// RunWorker runs the console's background work until ctx is done, polling
+// every interval: notification and package jobs (for deployments that do not
+// register NotifyJobHandler/PackageJobHandler on internal/queue) and, hourly,
+// the 48-hour deadline reminders.
 func (c *Console) RunWorker(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var lastDeadline time.Time
 	for {
 		if _, err := c.RunNotifyJobs(ctx, 20); err != nil && ctx.Err() == nil {
 			c.s.log.Error("notification jobs", slog.String("error", err.Error()))
@@ -266,10 +269,48 @@ func (c *Console) RunWorker(ctx context.Context, interval time.Duration) {
 		if _, err := c.RunPackageJobs(ctx, 1); err != nil && ctx.Err() == nil {
 			c.s.log.Error("package jobs", slog.String("error", err.Error()))
 		}
+		if time.Since(lastDeadline) >= time.Hour {
+			if _, err := c.NotifyDeadlines(ctx, 48*time.Hour); err != nil && ctx.Err() == nil {
+				c.s.log.Error("deadline reminders", slog.String("error", err.Error()))
+			}
+			lastDeadline = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// NotifyDeadlines reminds every linked student whose task closes within
+// `within` and who has not submitted a photo that is in review or approved
+// (not yet shot, not submitted, or rejected and not resubmitted). Each
+// binding is reminded once: the reminder itself is the record. The app runs
+// it periodically (RunWorker does, hourly).
+func (c *Console) NotifyDeadlines(ctx context.Context, within time.Duration) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := c.s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+			rs, err := tx.FindDeadlineReminders(ctx, tx.Now(), tx.Now().Add(within), 500)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				err := Notify(ctx, tx, &xiaoxiang.Notification{AccountID: r.AccountID, Kind: NotifyDeadline, Title: "采集即将截止",
+					Body: fmt.Sprintf("“%s”将于 %s 截止，您还没有完成照片提交，请尽快完成。", r.TaskTitle, xiaoxiang.FormatShanghai(r.ClosesAt)),
+					Link: fmt.Sprintf("/my/%d/status", r.BindingID)})
+				if err != nil {
+					return err
+				}
+			}
+			n = len(rs)
+			return nil
+		})
+		total += n
+		if err != nil || n < 500 {
+			return total, err
 		}
 	}
 }

@@ -449,6 +449,32 @@ func TestConsole_ImportRosterPhotos(t *testing.T) {
 	}
 }
 
+func TestConsole_NotifyDeadlines(t *testing.T) {
+	env := consoletest.New(t)
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument) // closes in 30 days
+	idle := env.Student(task, "丁白云", "文学院", "1班")
+	done := env.Student(task, "王小明", "文学院", "1班")
+	env.Submit(done, "pass")
+	if n, err := env.Console.NotifyDeadlines(ctx, 48*time.Hour); err != nil || n != 0 {
+		t.Fatalf("a month before: %d %v", n, err)
+	}
+	env.Clock.Advance(29 * 24 * time.Hour)
+	if n, err := env.Console.NotifyDeadlines(ctx, 48*time.Hour); err != nil || n != 1 {
+		t.Fatalf("two days before: %d %v", n, err)
+	}
+	if n, _ := env.Console.NotifyDeadlines(ctx, 48*time.Hour); n != 0 {
+		t.Fatalf("reminded twice: %d", n)
+	}
+	ns := env.Notifications(idle.Account.ID)
+	if len(ns) != 1 || ns[0].Kind != core.NotifyDeadline || !strings.Contains(ns[0].Body, "截止") {
+		t.Fatalf("notifications = %+v", ns)
+	}
+	if len(env.Notifications(done.Account.ID)) != 0 {
+		t.Fatal("a student with a photo in review was reminded")
+	}
+}
+
 type fakeSender struct {
 	mu   sync.Mutex
 	sent []core.SubscribeMessage

@@ -258,3 +258,33 @@ func (tx *Tx) FindNotificationByID(ctx context.Context, id int64) (*xiaoxiang.No
 	}
 	return &n, nil
 }
+
+// DeadlineReminder is a linked student whose task closes soon and who has
+// no photo in review or approved yet.
+type DeadlineReminder struct {
+	BindingID int64
+	AccountID int64
+	TaskTitle string
+	ClosesAt  time.Time
+}
+
+// FindDeadlineReminders lists linked bindings of open tasks closing in
+// (now, until] whose roster entry has no pending, approved or delivered
+// submission and whose account has not been reminded for that binding yet
+// (no deadline notification linking to it).
+func (tx *Tx) FindDeadlineReminders(ctx context.Context, now, until time.Time, limit int) ([]*DeadlineReminder, error) {
+	out, err := list(ctx, tx, func(r scanner) (*DeadlineReminder, error) {
+		var d DeadlineReminder
+		err := r.Scan(&d.BindingID, &d.AccountID, &d.TaskTitle, tm(&d.ClosesAt))
+		return &d, err
+	}, `SELECT b.id, b.account_id, t.title, t.closes_at FROM bindings b JOIN tasks t ON t.id = b.task_id
+		WHERE b.status = 'linked' AND t.status = 'open' AND t.closes_at > ? AND t.closes_at <= ?
+		  AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.roster_entry_id = b.roster_entry_id AND s.status IN ('pending', 'approved', 'delivered'))
+		  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.account_id = b.account_id AND n.kind = 'deadline'
+		                  AND n.link = '/my/' || CAST(b.id AS TEXT) || '/status')
+		ORDER BY b.id LIMIT ?`, now, until, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: find deadline reminders: %w", err)
+	}
+	return out, nil
+}
