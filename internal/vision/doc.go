@@ -98,9 +98,11 @@
 //     column, on each side; Left is the subject's left (image right). Confidence 1
 //     when both sides are found, lower when their heights differ by more than a fifth
 //     of the eye-to-chin distance or they are found near the end of the search.
-//     A side only counts after the run was narrower there (the neck), so long hair
-//     falling beside the face is not taken for the shoulders (they are then not
-//     found by the mask). Source is "mask".
+//     A side only counts after a row (from the jaw, 0.2 eye-to-chin distances above
+//     the chin, down) where it extended less than 0.6 face widths from the chin's
+//     column (the neck), so long hair falling beside the face is not taken for the
+//     shoulders; the mask then finds none (on the dev portraits it finds them on 7
+//     of 38, the clear-neck ones). Source is "mask".
 //   - With AnalyzeOptions.PoseShoulders, pose_landmark_lite (optional model, loaded
 //     when present) runs on a square ROI estimated from the face as MediaPipe's
 //     person ROI (centred on the hips ≈ 2.7 head heights below the eyes, side 7 head

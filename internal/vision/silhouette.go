@@ -78,12 +78,17 @@ func headTop(m *Mask, d *FaceDetail) (top Point, found, cut bool) {
 const (
 	shoulderReach    = 0.8
 	shoulderMinReach = 0.55
+	// shoulderNeck is the most a side of the neck may extend from the chin's
+	// column, in face widths (a neck with the jaw line above it spans up to about one face width).
+	shoulderNeck = 0.6
 )
 
 // shoulders finds the two shoulder points on the mask silhouette below the chin.
 // Scanning rows from the chin down to 2 eye-to-chin distances below it, it follows
 // the silhouette run that contains the neck (the chin's column) and, for each side,
-// takes the first row — after one where that side was narrower, i.e. the neck —
+// takes the first row below the chin — after one (from the jaw down) where that
+// side extended less than shoulderNeck face widths from the chin's column, i.e.
+// the neck —
 // where that run's outer edge reaches shoulderReach face widths
 // from the chin's column (less if the image is narrower, see shoulderMinReach): the shoulder points lie on the shoulder slope at the same
 // lateral distance on both sides, so their height difference measures the shoulder
@@ -118,7 +123,10 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 	// narrower than the reach (the neck): long hair falling beside the face makes
 	// the silhouette wide from the chin down, and its edge is not the shoulder.
 	var neckR, neckL bool
-	for y := yStart; y <= yEnd && !(foundR && foundL); y++ {
+	// The neck test starts a little above the chin, at the jaw: with a short neck
+	// the silhouette already widens into the shoulders at the chin's row.
+	yNeck := max(int(math.Round(d.Chin.Y-0.2*faceH)), 0)
+	for y := yNeck; y <= yEnd && !(foundR && foundL); y++ {
 		row := m.Pix[y*m.W : (y+1)*m.W]
 		x := cx
 		if row[x] < maskOn {
@@ -146,16 +154,18 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 		for r < m.W-1 && row[r+1] >= maskOn {
 			r++
 		}
-		if !foundR && float64(l) <= xr && neckR {
+		below := y >= yStart
+		if !foundR && below && float64(l) <= xr && neckR {
 			s.Right = Point{xr, subRow(m, int(math.Round(xr)), y)}
 			foundR = true
 		}
-		if !foundL && float64(r) >= xl && neckL {
+		if !foundL && below && float64(r) >= xl && neckL {
 			s.Left = Point{xl, subRow(m, int(math.Round(xl)), y)}
 			foundL = true
 		}
-		neckR = neckR || float64(l) > xr
-		neckL = neckL || float64(r) < xl
+		neck := shoulderNeck * d.FaceWidth
+		neckR = neckR || float64(x-l) < neck && float64(cx-l) < neck
+		neckL = neckL || float64(r-x) < neck && float64(r-cx) < neck
 	}
 	if !foundR || !foundL {
 		return Shoulders{}
