@@ -398,3 +398,27 @@ func TestPages_FreeTaskByStudentNumber(t *testing.T) {
 	check(t, "free task skips payment", c.Get(r.Location), 303, "/guide")
 	check(t, "pay page of a free task", c.Get(r.Location+"/pay"), 303, "/guide")
 }
+
+// TestPages_ManualEntry: not on the roster → 人工录入 → waiting for the school → approved.
+func TestPages_ManualEntry(t *testing.T) {
+	a := apptest.New(t)
+	try := a.Demo.Try
+	tid := fmt.Sprint(try.TaskID)
+	c := a.Client()
+	c.LoginStudent("manual-student")
+	c.PostForm("/tasks/"+tid+"/consent", url.Values{"agree": {"1"}})
+	bad := c.PostForm("/tasks/"+tid+"/manual", url.Values{"name": {"林晓"}, "doc_kind": {"resident_id"}, "doc_number": {"110105194912310021"}})
+	check(t, "bad document number", bad, 400, "校验位")
+	if strings.Contains(bad.Body, "110105194912310021") {
+		t.Error("the form echoes the document number")
+	}
+	r := c.PostForm("/tasks/"+tid+"/manual", url.Values{"name": {"林晓"}, "doc_kind": {"resident_id"}, "doc_number": {"11010519491231002X"},
+		"student_no": {"2023999"}, "college": {"文学院"}, "class": {"2023级1班"}})
+	check(t, "manual entry", r, 303, "/status")
+	check(t, "waiting for the school", c.Get(r.Location), 200, "等待学校学籍部门审核", "林晓", "002X")
+	base := strings.TrimSuffix(r.Location, "/status")
+	c.PostForm(base+"/consent", url.Values{"agree": {"1"}})
+	check(t, "camera is not open yet", c.Get(base+"/camera"), 303, "/status")
+	check(t, "nor the payment", c.Get(base+"/pay"), 303, "/status")
+	check(t, "listed in my tasks", c.Get("/my"), 200, "待学校审核")
+}
