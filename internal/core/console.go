@@ -43,6 +43,8 @@ type ConsoleOptions struct {
 	Sender SubscribeSender
 	// Templates maps a notification kind to its WeChat template.
 	Templates map[string]SubscribeTemplate
+	// Refunder submits approved refunds (nil: refunds cannot be approved).
+	Refunder Refunder
 }
 
 // Console runs the staff use cases over a Service's database, bucket and

@@ -18,6 +18,7 @@ import (
 	"xiaoxiang"
 	"xiaoxiang/internal/auth"
 	"xiaoxiang/internal/core"
+	"xiaoxiang/internal/payment"
 	"xiaoxiang/internal/sqldb"
 	"xiaoxiang/internal/web/console/consoletest"
 )
@@ -472,6 +473,79 @@ func TestConsole_NotifyDeadlines(t *testing.T) {
 	}
 	if len(env.Notifications(done.Account.ID)) != 0 {
 		t.Fatal("a student with a photo in review was reminded")
+	}
+}
+
+type fakeRefunder struct{ calls []payment.RefundRequest }
+
+func (f *fakeRefunder) Refund(ctx context.Context, r payment.RefundRequest) (payment.RefundResult, error) {
+	f.calls = append(f.calls, r)
+	return payment.RefundResult{OutRefundNo: r.OutRefundNo, OutTradeNo: r.OutTradeNo, RefundID: "50000001", Status: payment.RefundSuccess,
+		Refund: r.Refund, Total: r.Total, SuccessTime: time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)}, nil
+}
+
+func TestConsole_Refunds(t *testing.T) {
+	rf := &fakeRefunder{}
+	env := consoletest.New(t, consoletest.Options{Console: core.ConsoleOptions{Refunder: rf}})
+	sch := env.School("湖南师范大学")
+	other := env.School("乙大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	st := env.Student(task, "丁白云", "文学院", "1班")
+	unpaid := env.Student(task, "王小明", "文学院", "1班")
+	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
+	admB := env.Staff(xiaoxiang.RoleSchoolAdmin, other.ID)
+	op := env.Staff(xiaoxiang.RoleOperator, 0)
+	var order *sqldb.OrderRow
+	err := env.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		order = &sqldb.OrderRow{Order: xiaoxiang.Order{OutTradeNo: "XXTEST000001", AccountID: st.Account.ID, BindingID: st.Binding.ID, TaskID: task.ID,
+			SchoolID: sch.ID, AmountFen: 1500}, RosterEntryID: st.Entry.ID, AppID: "wxapp", MchID: "1900000001"}
+		if err := tx.CreateOrder(ctx, order); err != nil {
+			return err
+		}
+		_, err := tx.MarkOrderPaid(ctx, order.ID, "4200000001", "openid", tx.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := env.Console
+	if err := c.RequestRefund(ctx, admB, st.Entry.ID, "重复缴费"); code(err) != xiaoxiang.ENOTFOUND {
+		t.Fatalf("other school's refund request: %v", err)
+	}
+	if err := c.RequestRefund(ctx, adm, unpaid.Entry.ID, "重复缴费"); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("unpaid refund request: %v", err)
+	}
+	if err := c.RequestRefund(ctx, adm, st.Entry.ID, ""); code(err) != xiaoxiang.EINVALID {
+		t.Fatalf("no reason: %v", err)
+	}
+	if err := c.RequestRefund(ctx, adm, st.Entry.ID, "学生重复缴费"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DecideRefund(ctx, adm, order.ID, true); code(err) != xiaoxiang.EFORBIDDEN {
+		t.Fatalf("school admin approved a refund: %v", err)
+	}
+	rows, err := c.Refunds(ctx, adm)
+	if err != nil || len(rows) != 1 || rows[0].RefundStatus != "" || rows[0].OrderStatus != xiaoxiang.OrderPaid {
+		t.Fatalf("requests = %+v %v", rows, err)
+	}
+	if rows, _ := c.Refunds(ctx, admB); len(rows) != 0 {
+		t.Fatal("school B sees school A's refunds")
+	}
+	if err := c.DecideRefund(ctx, op, order.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if len(rf.calls) != 1 || rf.calls[0].Refund != 1500 || rf.calls[0].Reason != "学生重复缴费" {
+		t.Fatalf("refund calls = %+v", rf.calls)
+	}
+	rows, _ = c.Refunds(ctx, op)
+	if rows[0].OrderStatus != xiaoxiang.OrderRefunded || rows[0].RefundStatus != payment.RefundSuccess {
+		t.Fatalf("after approval: %+v", rows[0])
+	}
+	if err := c.DecideRefund(ctx, op, order.ID, true); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("approved twice: %v", err)
+	}
+	if ns := env.Notifications(st.Account.ID); len(ns) == 0 || ns[0].Title != "退款处理中" {
+		t.Fatalf("student not told: %+v", ns)
 	}
 }
 

@@ -400,3 +400,51 @@ func (tx *Tx) DeleteStaffSessionsOf(ctx context.Context, staffID int64) error {
 	}
 	return nil
 }
+
+// SetOrderRefundRequest records (reason non-empty) or clears (reason "") a
+// school's refund request on a paid order; it reports whether the order was
+// paid and changed.
+func (tx *Tx) SetOrderRefundRequest(ctx context.Context, orderID int64, reason string) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE orders SET refund_reason = ?, updated_at = ? WHERE id = ? AND status = 'paid'`, reason, tx.now, orderID)
+	if err != nil {
+		return false, fmt.Errorf("sqldb: refund request of order %d: %w", orderID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// RefundRow is a refund request with its order, student and refund state.
+type RefundRow struct {
+	OrderID      int64
+	OutTradeNo   string
+	AmountFen    int64
+	OrderStatus  xiaoxiang.OrderStatus
+	Reason       string
+	RefundStatus string // "" = not submitted to WeChat Pay yet
+	OutRefundNo  string
+	SchoolID     int64
+	SchoolName   string
+	TaskTitle    string
+	Name         string
+	College      string
+	UpdatedAt    time.Time
+}
+
+// FindRefundRows lists orders with a refund request in scope, newest first.
+func (tx *Tx) FindRefundRows(ctx context.Context, scope Scope, limit int) ([]*RefundRow, error) {
+	cond, args := scope.where("o.school_id", "r.college")
+	out, err := list(ctx, tx, func(r scanner) (*RefundRow, error) {
+		var x RefundRow
+		err := r.Scan(&x.OrderID, &x.OutTradeNo, &x.AmountFen, &x.OrderStatus, &x.Reason, &x.RefundStatus, &x.OutRefundNo,
+			&x.SchoolID, &x.SchoolName, &x.TaskTitle, &x.Name, &x.College, tm(&x.UpdatedAt))
+		return &x, err
+	}, `SELECT o.id, o.out_trade_no, o.amount_fen, o.status, o.refund_reason, COALESCE(f.status, ''), COALESCE(f.out_refund_no, ''),
+		o.school_id, sc.name, t.title, r.name, r.college, o.updated_at
+		FROM orders o JOIN roster_entries r ON r.id = o.roster_entry_id JOIN tasks t ON t.id = o.task_id JOIN schools sc ON sc.id = o.school_id
+		LEFT JOIN refunds f ON f.order_id = o.id
+		WHERE o.refund_reason <> '' AND `+cond+` ORDER BY o.updated_at DESC, o.id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: find refund requests: %w", err)
+	}
+	return out, nil
+}

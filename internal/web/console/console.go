@@ -355,7 +355,8 @@ var actionLabels = map[string]string{
 	"task_create": "新建任务", "task_update": "修改任务", "task_status": "任务开关", "manual_approved": "通过人工录入",
 	"manual_rejected": "驳回人工录入", "school_create": "新增学校", "school_update": "修改学校", "school_support": "修改客服信息",
 	"staff_create": "新增账号", "staff_update": "修改账号", "spec_profile_save": "保存照片规格", "reject_reason_save": "保存驳回原因",
-	"totp_enable": "开启两步验证", "password_change": "修改密码",
+	"totp_enable": "开启两步验证", "password_change": "修改密码", "refund_request": "申请退款", "refund_approve": "同意退款",
+	"refund_decline": "驳回退款", "refund_resubmit": "重新提交退款", "roster_photos_import": "导入学籍照片",
 }
 
 const flashCookie = "xx_flash"

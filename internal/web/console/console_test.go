@@ -108,6 +108,7 @@ func TestRouteScopes(t *testing.T) {
 		{"POST", "/school/tasks/" + id(task.ID) + "/export", nil},
 		{"GET", "/school/packages/" + id(pkg.ID), nil},
 		{"POST", "/school/packages/" + id(pkg.ID) + "/delivered", nil},
+		{"POST", "/school/roster/" + id(st.Entry.ID) + "/refund", url.Values{"reason": {"重复缴费"}}},
 	}
 	reviewRoutes := []route{
 		{"GET", "/review/" + id(sub.ID), nil},
@@ -123,6 +124,7 @@ func TestRouteScopes(t *testing.T) {
 		{"GET", "/ops/staff/" + id(admA.Staff.ID), nil}, {"POST", "/ops/staff/" + id(admA.Staff.ID), nil},
 		{"GET", "/ops/specs", nil}, {"POST", "/ops/specs", nil}, {"GET", "/ops/settings", nil},
 		{"POST", "/ops/settings/reasons", nil}, {"GET", "/ops/audit", nil},
+		{"GET", "/ops/refunds", nil}, {"POST", "/ops/refunds/1", url.Values{"decision": {"approve"}}},
 	}
 	call := func(c *consoletest.Client, r route) (int, string) {
 		if r.method == "GET" {

@@ -236,3 +236,35 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, "audit", "审计日志", d, nil)
 }
+
+func (h *Handler) showRefunds(w http.ResponseWriter, r *http.Request) {
+	rows, err := h.c.Refunds(r.Context(), console.ActorFrom(r.Context()))
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "refunds", "退款审核", rows, nil)
+}
+
+func (h *Handler) decideRefund(w http.ResponseWriter, r *http.Request) {
+	id, err := console.PathID(r, "oid")
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	approve := r.FormValue("decision") == "approve"
+	if err := h.c.DecideRefund(r.Context(), console.ActorFrom(r.Context()), id, approve); err != nil {
+		switch xiaoxiang.ErrorCode(err) {
+		case xiaoxiang.ECONFLICT, xiaoxiang.EUNAVAILABLE:
+			h.kit.Redirect(w, r, "/ops/refunds", xiaoxiang.ErrorMessage(err))
+			return
+		}
+		h.kit.Error(w, r, err)
+		return
+	}
+	msg := "已提交微信支付退款。"
+	if !approve {
+		msg = "已驳回退款申请。"
+	}
+	h.kit.Redirect(w, r, "/ops/refunds", msg)
+}

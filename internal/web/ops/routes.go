@@ -24,4 +24,6 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ops/settings", g(h.showSettings))
 	mux.HandleFunc("POST /ops/settings/reasons", g(h.saveReason))
 	mux.HandleFunc("GET /ops/audit", g(h.showAudit))
+	mux.HandleFunc("GET /ops/refunds", g(h.showRefunds))
+	mux.HandleFunc("POST /ops/refunds/{oid}", g(h.decideRefund))
 }

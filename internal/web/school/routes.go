@@ -12,6 +12,8 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /school", g(h.showHome))
 	mux.HandleFunc("POST /school/support", g(h.saveSupport))
 	mux.HandleFunc("GET /school/audit", g(h.showAudit))
+	mux.HandleFunc("GET /school/refunds", g(h.showRefunds))
+	mux.HandleFunc("POST /school/roster/{eid}/refund", g(h.requestRefund))
 	mux.HandleFunc("GET /school/roster-template.xlsx", g(h.rosterTemplate))
 	mux.HandleFunc("GET /school/tasks/new", g(h.showNewTask))
 	mux.HandleFunc("POST /school/tasks", g(h.createTask))

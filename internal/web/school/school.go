@@ -575,3 +575,36 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request) {
 		Action  string
 	}{es, r.FormValue("action")})
 }
+
+// ---- refunds ----
+
+func (h *Handler) showRefunds(w http.ResponseWriter, r *http.Request) {
+	rows, err := h.c.Refunds(r.Context(), console.ActorFrom(r.Context()))
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	h.render(w, r, "refunds", "退款", rows)
+}
+
+func (h *Handler) requestRefund(w http.ResponseWriter, r *http.Request) {
+	id, err := console.PathID(r, "eid")
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	back := r.FormValue("back")
+	if !strings.HasPrefix(back, "/school/") {
+		back = "/school/refunds"
+	}
+	if err := h.c.RequestRefund(r.Context(), console.ActorFrom(r.Context()), id, r.FormValue("reason")); err != nil {
+		switch xiaoxiang.ErrorCode(err) {
+		case xiaoxiang.EINVALID, xiaoxiang.ECONFLICT:
+			h.kit.Redirect(w, r, back, xiaoxiang.ErrorMessage(err))
+			return
+		}
+		h.kit.Error(w, r, err)
+		return
+	}
+	h.kit.Redirect(w, r, "/school/refunds", "退款申请已提交，平台审核通过后原路退回。")
+}
