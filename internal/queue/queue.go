@@ -105,6 +105,10 @@ type Client struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	running sync.WaitGroup
+	// jobs is the parent context of running jobs; Stop cancels it when its
+	// own context ends before the jobs finish.
+	jobs       context.Context
+	cancelJobs context.CancelFunc
 }
 
 // New returns a Client over db. Register handlers before Start.
@@ -130,7 +134,8 @@ func New(db *sqldb.DB, cfg Config) *Client {
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultBackoff
 	}
-	return &Client{db: db, cfg: cfg, log: cfg.Logger, handlers: map[string]Handler{}}
+	jobs, cancelJobs := context.WithCancel(context.Background())
+	return &Client{db: db, cfg: cfg, log: cfg.Logger, handlers: map[string]Handler{}, jobs: jobs, cancelJobs: cancelJobs}
 }
 
 // DefaultBackoff is 2^attempt seconds, capped at one hour.
@@ -207,6 +212,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	case <-finished:
 		return nil
 	case <-ctx.Done():
+		c.cancelJobs()
 		return fmt.Errorf("queue: stop: %w", ctx.Err())
 	}
 }
@@ -257,7 +263,7 @@ func (c *Client) run(sj *sqldb.Job) {
 	h := c.handlers[sj.Kind]
 	c.mu.Unlock()
 	j := &Job{ID: sj.ID, Kind: sj.Kind, Args: json.RawMessage(sj.Args), Attempt: sj.Attempts, MaxAttempts: sj.MaxAttempts}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.JobTimeout)
+	ctx, cancel := context.WithTimeout(c.jobs, c.cfg.JobTimeout)
 	defer cancel()
 	start := time.Now()
 	err := safeRun(ctx, h, j)

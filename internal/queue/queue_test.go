@@ -264,3 +264,33 @@ func TestStopWaitsForRunningJobs(t *testing.T) {
 		t.Fatalf("job state %s after Stop", j.State)
 	}
 }
+
+// TestStopDeadlineCancelsJobs: when Stop's context ends first, running jobs
+// see their context cancelled, and the job is retried later.
+func TestStopDeadlineCancelsJobs(t *testing.T) {
+	db, _ := setup(t)
+	id, _ := insert(t, db, "stuck", struct{}{}, queue.InsertOpts{})
+	started := make(chan struct{})
+	c := queue.New(db, queue.Config{PollInterval: 5 * time.Millisecond})
+	c.Handle("stuck", func(ctx context.Context, j *queue.Job) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.Stop(ctx); err == nil {
+		t.Fatal("Stop returned nil although a job was still running at its deadline")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for job(t, db, id).State != sqldb.JobAvailable {
+		if time.Now().After(deadline) {
+			t.Fatalf("cancelled job not rescheduled: %+v", job(t, db, id))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
