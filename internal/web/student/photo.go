@@ -197,17 +197,22 @@ type reportData struct {
 
 // attempt loads one of my attempts and checks it belongs to the binding in the URL.
 func (h *Handler) attempt(w http.ResponseWriter, r *http.Request) (*core.AttemptView, int64, bool) {
+	av, bid, _, ok := h.myAttempt(w, r)
+	return av, bid, ok
+}
+
+func (h *Handler) myAttempt(w http.ResponseWriter, r *http.Request) (*core.AttemptView, int64, int64, bool) {
 	a, ok := h.account(w, r)
 	if !ok {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	bid, ok := h.pathID(w, r, "bid")
 	if !ok {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	aid, ok := h.pathID(w, r, "aid")
 	if !ok {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	av, err := h.o.Core.Attempt(r.Context(), a.ID, aid)
 	if err == nil && av.Attempt.BindingID != bid {
@@ -215,9 +220,9 @@ func (h *Handler) attempt(w http.ResponseWriter, r *http.Request) (*core.Attempt
 	}
 	if err != nil {
 		h.o.Render.Error(w, r, err, web.Link{Label: "重新拍摄", Href: bpath(bid, "/camera")})
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
-	return av, bid, true
+	return av, bid, a.ID, true
 }
 
 // showReport is step 10: the annotated photo and the ten check items.
@@ -339,11 +344,10 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 
 // photoFile serves original.jpg, annotated.jpg or standardized.jpg of my attempt.
 func (h *Handler) photoFile(w http.ResponseWriter, r *http.Request) {
-	av, _, ok := h.attempt(w, r)
+	av, _, accountID, ok := h.myAttempt(w, r)
 	if !ok {
 		return
 	}
-	a, _ := h.account(w, r)
 	var kind core.PhotoKind
 	switch r.PathValue("file") {
 	case "original.jpg", "annotated.jpg":
@@ -354,7 +358,7 @@ func (h *Handler) photoFile(w http.ResponseWriter, r *http.Request) {
 		h.o.Render.Error(w, r, xiaoxiang.Errorf(xiaoxiang.ENOTFOUND, "照片不存在。"))
 		return
 	}
-	rc, err := h.o.Core.OpenPhoto(r.Context(), a.ID, av.Attempt.ID, kind)
+	rc, err := h.o.Core.OpenPhoto(r.Context(), accountID, av.Attempt.ID, kind)
 	if err != nil {
 		h.o.Render.Error(w, r, err)
 		return
