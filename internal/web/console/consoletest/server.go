@@ -57,15 +57,28 @@ func NewClient(tb testing.TB, srv *httptest.Server) *Client {
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 var tokenRE = regexp.MustCompile(`name="token" value="([^"]+)"`)
 
-// Login logs the client in with the fixture password (and totp, if given).
+// Login logs the client in with the fixture password.
 func (c *Client) Login(username string) *Client {
+	c.TB.Helper()
+	return c.LoginWith(username, Password)
+}
+
+// NewURLClient returns an anonymous client of a server at base.
+func NewURLClient(tb testing.TB, base string) *Client {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Client{TB: tb, HC: hc, Base: base}
+}
+
+// LoginWith logs the client in with a password.
+func (c *Client) LoginWith(username, password string) *Client {
 	c.TB.Helper()
 	_, body, _ := c.Get("/staff/login")
 	m := tokenRE.FindStringSubmatch(body)
 	if m == nil {
 		c.TB.Fatalf("login page has no token")
 	}
-	st, _, loc := c.Post("/staff/login", url.Values{"token": {m[1]}, "username": {username}, "password": {Password}})
+	st, _, loc := c.Post("/staff/login", url.Values{"token": {m[1]}, "username": {username}, "password": {password}})
 	if st != http.StatusSeeOther {
 		c.TB.Fatalf("login %s: status %d", username, st)
 	}
