@@ -131,7 +131,9 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 		return nil, newError(CodeEmpty, errors.New("empty input"))
 	}
 	if lim.MaxBytes > 0 && int64(len(data)) > lim.MaxBytes {
-		return nil, newError(CodeTooLarge, fmt.Errorf("file exceeds %d bytes", lim.MaxBytes))
+		e := newError(CodeTooLarge, fmt.Errorf("file exceeds %d bytes", lim.MaxBytes))
+		e.Message = fmt.Sprintf("照片文件太大，请选择小于 %d MB 的照片", max(1, lim.MaxBytes>>20))
+		return nil, e
 	}
 	format := Sniff(data)
 	var cfg image.Config
@@ -184,7 +186,9 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 		return nil, newError(CodeCorrupt, fmt.Errorf("%s header: size %dx%d", format, cfg.Width, cfg.Height))
 	}
 	if lim.MaxPixels > 0 && int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
-		return nil, newError(CodeTooManyPix, fmt.Errorf("%s header: %dx%d exceeds %d pixels", format, cfg.Width, cfg.Height, lim.MaxPixels))
+		e := newError(CodeTooManyPix, fmt.Errorf("%s header: %dx%d exceeds %d pixels", format, cfg.Width, cfg.Height, lim.MaxPixels))
+		e.Message = fmt.Sprintf("照片像素过多，请选择分辨率较低的照片（不超过 %d 万像素）", lim.MaxPixels/10000)
+		return nil, e
 	}
 	if lim.MinSide > 0 && min(cfg.Width, cfg.Height) < lim.MinSide {
 		return nil, newError(CodeTooSmall, fmt.Errorf("%s header: %dx%d, short side below %d", format, cfg.Width, cfg.Height, lim.MinSide))

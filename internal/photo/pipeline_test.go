@@ -367,3 +367,36 @@ func sideBySide(m *image.RGBA) *image.RGBA {
 	}
 	return out
 }
+
+// Concurrent checks of the same photo give identical reports (no shared mutable state).
+func TestCheckConcurrent(t *testing.T) {
+	pl := testPipeline(t)
+	img := mustDecode(t, fixture(t, "pigo_sample.jpg"))
+	var wg sync.WaitGroup
+	reps := make([]*Report, 4)
+	errs := make([]error, 4)
+	for i := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = pl.Check(context.Background(), img, chsiBlue())
+		}()
+	}
+	wg.Wait()
+	for i := range reps {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if reps[i].Verdict != reps[0].Verdict || reps[i].Measures.Sharpness != reps[0].Measures.Sharpness || reps[i].Measures.Plan != reps[0].Measures.Plan {
+			t.Errorf("report %d differs from report 0", i)
+		}
+	}
+	// A cancelled context is honoured while waiting for a worker.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	full := &Pipeline{an: pl.an, sem: make(chan struct{}, 1)}
+	full.sem <- struct{}{}
+	if _, err := full.Check(ctx, img, chsiBlue()); err == nil {
+		t.Error("check with a cancelled context and no free worker succeeded")
+	}
+}
