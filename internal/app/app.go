@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"xiaoxiang"
 	"xiaoxiang/internal/blob"
 	"xiaoxiang/internal/core"
 	"xiaoxiang/internal/demo"
@@ -267,6 +269,12 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	}
 
 	pages := web.Chain(web.RecordRoute(st), web.CSRF(secure, func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(web.StatusOf(errCSRF))
+			json.NewEncoder(w).Encode(map[string]string{"code": xiaoxiang.ErrorCode(errCSRF), "message": xiaoxiang.ErrorMessage(errCSRF)})
+			return
+		}
 		rd.Error(w, r, errCSRF, web.Link{Label: "刷新页面重试", Href: "/"})
 	}))
 	root.Handle("/", web.SecurityHeaders(pages))

@@ -89,7 +89,7 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a, ok := s.assets[base+ext]
 	if !ok {
-		http.NotFound(w, r)
+		http.Error(w, "文件不存在。", http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", a.ctype)

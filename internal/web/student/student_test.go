@@ -110,6 +110,20 @@ func TestPages_Anonymous(t *testing.T) {
 		r := c.PostForm("/logout", url.Values{"csrf": {"forged"}})
 		check(t, "logout", r, http.StatusForbidden, "页面已过期")
 	})
+	t.Run("an upload without the CSRF header gets a JSON error", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/my/1/photos", strings.NewReader("x"))
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Code, Message string }
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || e.Code != "forbidden" || e.Message == "" {
+			t.Fatalf("%d %+v", resp.StatusCode, e)
+		}
+	})
 	t.Run("POST from another origin is refused", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, a.URL+"/logout", strings.NewReader("csrf="+c.CSRF()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
