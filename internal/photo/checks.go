@@ -138,10 +138,11 @@ func evaluate(m Measures, p *Profile) []Check {
 
 	// 脸部占比
 	{
+		minPx := t.FaceMinPx * p.FaceWidth.Mid() / 240 // FaceMinPx is stated for a 240-px output face
 		c := Check{ID: CheckFaceSize, Name: "脸部占比", Value: math.Round(m.FaceFrac * 100), Unit: "%",
 			Range: fmt.Sprintf("脸宽 ≥ %s px，且不超过画面宽度的 %s%%", f0(p.FaceWidth.Min), f0(t.FaceMaxFrac*100)), Verdict: Pass}
 		switch {
-		case m.FaceWidthPx < t.FaceMinPx:
+		case m.FaceWidthPx < minPx:
 			c.Verdict, c.Message = Fail, "人脸太小，请靠近镜头一些，或使用更高分辨率的原图"
 		case m.FaceFrac > t.FaceMaxFrac:
 			c.Verdict, c.Message = Fail, "人脸太大，请离镜头稍远一些"

@@ -66,7 +66,8 @@ type Thresholds struct {
 	RollWarn    float64 `json:"roll_warn"`
 	RollFail    float64 `json:"roll_fail"`
 	// Face size (脸部占比): face width in the source must allow the output face width without
-	// heavy upscaling; FaceMinPx fails, below FaceWidth.Min of the profile warns.
+	// heavy upscaling. Below FaceMinPx × (profile face-width mid / 240) fails (100 → more than
+	// 2.4× upscaling); below the profile's FaceWidth.Min warns (any upscaling).
 	// FaceMaxFrac fails a face wider than this fraction of the photo (too close).
 	FaceMinPx   float64 `json:"face_min_px"`
 	FaceMaxFrac float64 `json:"face_max_frac"`
