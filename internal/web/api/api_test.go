@@ -209,6 +209,61 @@ func TestAPI_StudentFlow(t *testing.T) {
 		t.Fatalf("photo: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	if st := api.Do("POST", "/api/v1/me/subscriptions", map[string]any{"kinds": []string{"review_result"}}, nil); st != 204 {
+		t.Fatalf("subscribe: %d", st)
+	}
+	var md struct {
+		Tasks    []struct{ Name string }
+		Orders   []struct{ Status string }
+		Attempts int
+	}
+	if st := api.Do("GET", "/api/v1/me/data", nil, &md); st != 200 || len(md.Tasks) != 1 || md.Tasks[0].Name != try.Name || md.Attempts != 1 {
+		t.Fatalf("my data: %d %+v", st, md)
+	}
+	// 人工录入: refused where the task does not allow it, validated where it does.
+	var tasks struct {
+		Categories []struct {
+			Tasks []struct {
+				ID               int64
+				AllowManualEntry bool   `json:"allow_manual_entry"`
+				LinkMode         string `json:"link_mode"`
+			}
+		}
+	}
+	api.Do("GET", fmt.Sprintf("/api/v1/schools/%d/tasks", schools.Schools[0].ID), nil, &tasks)
+	var noManual, manual int64
+	for _, c := range tasks.Categories {
+		for _, t := range c.Tasks {
+			if t.LinkMode == "document" && !t.AllowManualEntry {
+				noManual = t.ID
+			}
+			if t.AllowManualEntry {
+				manual = t.ID
+			}
+		}
+	}
+	entry := map[string]string{"name": "林晓", "doc_kind": "resident_id", "doc_number": "11010519491231002X"}
+	if st := other.Do("POST", fmt.Sprintf("/api/v1/tasks/%d/manual-entry", noManual), entry, &e); st != 403 {
+		t.Fatalf("manual entry where not allowed: %d %+v", st, e)
+	}
+	other.Do("POST", "/api/v1/me/consents", map[string]string{"kind": "identity", "version": cs.Version}, nil)
+	if st := other.Do("POST", fmt.Sprintf("/api/v1/tasks/%d/manual-entry", manual), map[string]string{"name": "林晓", "doc_number": "110105194912310021"}, &e); st != 400 || e.Code != "invalid" {
+		t.Fatalf("manual entry with a bad number: %d %+v", st, e)
+	}
+	var pending struct {
+		ID     int64
+		Status string
+	}
+	if st := other.Do("POST", fmt.Sprintf("/api/v1/tasks/%d/manual-entry", manual), entry, &pending); st != 201 || pending.Status != "pending" {
+		t.Fatalf("manual entry: %d %+v", st, pending)
+	}
+	// 解绑, then the binding's status says so.
+	if st := api.Do("POST", fmt.Sprintf("/api/v1/bindings/%d/unbind", b.ID), nil, nil); st != 204 {
+		t.Fatalf("unbind: %d", st)
+	}
+	if st := api.Do("POST", fmt.Sprintf("/api/v1/bindings/%d/unbind", b.ID), nil, &e); st < 400 {
+		t.Fatalf("second unbind: %d", st)
+	}
 	if st := api.Do("DELETE", "/api/v1/me/data", nil, nil); st != 204 {
 		t.Fatalf("delete my data: %d", st)
 	}
