@@ -314,3 +314,32 @@ func (c *Console) NotifyDeadlines(ctx context.Context, within time.Duration) (in
 		}
 	}
 }
+
+// AccountSender adapts a WeChat send function to SubscribeSender: it looks
+// up the account's openid (deleted accounts are never messaged) and calls
+// send. Wrap errors WeChat will repeat (no subscription, user refused) with
+// ErrPermanent so the job is not retried.
+func (s *Service) AccountSender(send func(ctx context.Context, openID string, m SubscribeMessage) error) SubscribeSender {
+	return accountSender{s: s, send: send}
+}
+
+type accountSender struct {
+	s    *Service
+	send func(ctx context.Context, openID string, m SubscribeMessage) error
+}
+
+func (a accountSender) SendSubscribe(ctx context.Context, m SubscribeMessage) error {
+	var acc *xiaoxiang.Account
+	err := a.s.db.View(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		acc, err = tx.FindAccountByID(ctx, m.AccountID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("core: send subscription message: %w: %w", err, ErrPermanent)
+	}
+	if !acc.DeletedAt.IsZero() || acc.OpenID == "" {
+		return fmt.Errorf("core: send subscription message: account %d has no openid: %w", acc.ID, ErrPermanent)
+	}
+	return a.send(ctx, acc.OpenID, m)
+}

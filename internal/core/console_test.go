@@ -549,6 +549,70 @@ func TestConsole_Refunds(t *testing.T) {
 	}
 }
 
+func TestConsole_ManualEntry(t *testing.T) {
+	env := consoletest.New(t)
+	sch := env.School("湖南师范大学")
+	task := env.Task(sch.ID, xiaoxiang.LinkByDocument)
+	adm := env.Staff(xiaoxiang.RoleSchoolAdmin, sch.ID)
+	var entries []*xiaoxiang.RosterEntry
+	var accounts []*xiaoxiang.Account
+	var bindings []*xiaoxiang.Binding
+	err := env.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		for i, name := range []string{"丁白云", "王小明"} {
+			e := &xiaoxiang.RosterEntry{SchoolID: sch.ID, TaskID: task.ID, Name: name, StudentNo: fmt.Sprintf("M%d", i), College: "文学院",
+				Source: xiaoxiang.RosterManual, Manual: xiaoxiang.ManualPending}
+			if err := tx.CreateRosterEntry(ctx, e); err != nil {
+				return err
+			}
+			acc := &xiaoxiang.Account{OpenID: fmt.Sprintf("manual-%d", i)}
+			if err := tx.CreateAccount(ctx, acc); err != nil {
+				return err
+			}
+			b := &xiaoxiang.Binding{AccountID: acc.ID, RosterEntryID: e.ID, TaskID: task.ID, SchoolID: sch.ID, Status: xiaoxiang.BindingPending}
+			if err := tx.CreateBinding(ctx, b); err != nil {
+				return err
+			}
+			entries, accounts, bindings = append(entries, e), append(accounts, acc), append(bindings, b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := env.Console
+	list, err := c.ManualEntries(ctx, adm, task.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("pending = %d, %v", len(list), err)
+	}
+	if err := c.DecideManualEntry(ctx, adm, entries[1].ID, false, ""); code(err) != xiaoxiang.EINVALID {
+		t.Fatalf("reject without reason: %v", err)
+	}
+	if err := c.DecideManualEntry(ctx, adm, entries[0].ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DecideManualEntry(ctx, adm, entries[1].ID, false, "查无此人，请联系学院核对学籍"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DecideManualEntry(ctx, adm, entries[0].ID, false, "x"); code(err) != xiaoxiang.ECONFLICT {
+		t.Fatalf("decided twice: %v", err)
+	}
+	env.DB.View(ctx, func(tx *sqldb.Tx) error {
+		for i, want := range []xiaoxiang.BindingStatus{xiaoxiang.BindingLinked, xiaoxiang.BindingRejected} {
+			b, _ := tx.FindBindingByID(ctx, bindings[i].ID)
+			if b.Status != want {
+				t.Errorf("binding %d: %s, want %s", i, b.Status, want)
+			}
+		}
+		return nil
+	})
+	if ns := env.Notifications(accounts[1].ID); len(ns) != 1 || !strings.Contains(ns[0].Body, "查无此人") {
+		t.Fatalf("rejected student's notification: %+v", ns)
+	}
+	if list, _ := c.ManualEntries(ctx, adm, task.ID); len(list) != 0 {
+		t.Fatalf("still pending: %d", len(list))
+	}
+}
+
 type fakeSender struct {
 	mu   sync.Mutex
 	sent []core.SubscribeMessage
