@@ -58,6 +58,7 @@ type App struct {
 	BaseURL string
 
 	handler  http.Handler
+	checker  core.Checker
 	ln       net.Listener
 	srv      *http.Server
 	cancel   context.CancelFunc // stops background loops
@@ -190,6 +191,7 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	if checker == nil {
 		checker = NewPhotoChecker(cfg.ModelsDir)
 	}
+	a.checker = checker
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
 	a.Console = core.NewConsole(a.Core, core.ConsoleOptions{LinkKey: deriveKey(sessKey, "console-links")})
 	a.Queue = queue.New(a.DB, queue.Config{Now: o.Now, Logger: o.Log.With("component", "queue"), JobTimeout: 30 * time.Minute})
@@ -359,6 +361,16 @@ func (a *App) Start() {
 			a.Log.Error("http server", "error", err)
 		}
 	}()
+	if w, ok := a.checker.(interface{ Warm() error }); ok {
+		// Load the vision models now so the first student does not wait for them.
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := w.Warm(); err != nil {
+				a.Log.Warn("photo pipeline not available", "error", err)
+			}
+		}()
+	}
 	if err := a.Queue.Start(ctx); err != nil {
 		a.Log.Error("queue", "error", err)
 	}
