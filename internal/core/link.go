@@ -273,6 +273,17 @@ func (s *Service) SubmitManualEntry(ctx context.Context, accountID, taskID int64
 		if !t.AllowManualEntry {
 			return xiaoxiang.Errorf(xiaoxiang.EFORBIDDEN, "该采集任务不支持人工录入，请联系学校学籍部门将您加入采集名单。")
 		}
+		// A manual entry answers "on the roster or not" like a lookup, so it
+		// counts against the same daily limit (else 人工录入 + 解绑 cycles
+		// would allow unlimited probing).
+		day := xiaoxiang.QuotaDay(now)
+		failures, err := tx.CountLinkFailures(ctx, accountID, day)
+		if err != nil {
+			return err
+		}
+		if failures >= s.opts.LinkFailuresPerDay {
+			return xiaoxiang.Errorf(xiaoxiang.ETOOMANY, "今日查询次数过多，请明天再试；如确认信息无误，请联系学校学籍部门。")
+		}
 		e := &xiaoxiang.RosterEntry{SchoolID: t.SchoolID, TaskID: t.ID, Name: name, College: in.College, Major: in.Major, Class: in.Class,
 			Grade: t.Grade, Source: xiaoxiang.RosterManual, Manual: xiaoxiang.ManualPending}
 		// Validate what the task's mode needs; in document mode a student
@@ -305,6 +316,9 @@ func (s *Service) SubmitManualEntry(ctx context.Context, accountID, taskID int64
 		if _, err := tx.FindActiveBindingByAccountTask(ctx, accountID, t.ID); err == nil {
 			return xiaoxiang.Errorf(xiaoxiang.ECONFLICT, "您的微信已关联本采集任务的学生信息。如需为他人操作，请先在“我的任务”中解绑。")
 		} else if xiaoxiang.ErrorCode(err) != xiaoxiang.ENOTFOUND {
+			return err
+		}
+		if _, err := tx.AddLinkFailure(ctx, accountID, day); err != nil {
 			return err
 		}
 		if err := tx.CreateRosterEntry(ctx, e); err != nil {

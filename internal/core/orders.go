@@ -238,8 +238,8 @@ func (st orderStore) MarkPaid(ctx context.Context, t payment.Transaction) (bool,
 		if changed, err = tx.MarkOrderPaid(ctx, o.ID, t.TransactionID, t.PayerOpenID, paidAt); err != nil || !changed {
 			return err
 		}
-		return Notify(ctx, tx, &xiaoxiang.Notification{AccountID: o.AccountID, Kind: "payment_result", Title: "支付成功",
-			Body: fmt.Sprintf("您已成功支付图像采集费用 %s 元，请继续拍摄照片。", yuan(o.AmountFen)), Link: fmt.Sprintf("/tasks/%d", o.BindingID)})
+		return Notify(ctx, tx, &xiaoxiang.Notification{AccountID: o.AccountID, Kind: NotifyPaymentResult, Title: "支付成功",
+			Body: fmt.Sprintf("您已成功支付图像采集费用 %s 元，请继续拍摄照片。", yuan(o.AmountFen)), Link: fmt.Sprintf("/my/%d", o.BindingID)})
 	})
 	if err != nil {
 		return false, err

@@ -112,7 +112,7 @@ func (s *Service) Upload(ctx context.Context, accountID, bindingID int64, in Upl
 	case len(data) == 0:
 		return nil, xiaoxiang.Errorf(xiaoxiang.EINVALID, "请拍摄或选择一张照片。")
 	case int64(len(data)) > s.opts.MaxUploadBytes:
-		return nil, xiaoxiang.Errorf(xiaoxiang.EINVALID, "照片文件过大（不能超过%dMB），请重新拍摄或选择。", s.opts.MaxUploadBytes>>20)
+		return nil, xiaoxiang.Errorf(xiaoxiang.EINVALID, "照片文件过大（不能超过%s），请重新拍摄或选择。", sizeLabel(s.opts.MaxUploadBytes))
 	}
 	report, err := s.checker.Check(ctx, data, pc.profile)
 	if err != nil {
@@ -158,6 +158,13 @@ func photoError(err error, msg string) error {
 		return err
 	}
 	return xiaoxiang.WrapError(xiaoxiang.EINTERNAL, msg, err)
+}
+
+func sizeLabel(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%dMB", n>>20)
+	}
+	return fmt.Sprintf("%dKB", n>>10)
 }
 
 func randomName() string {

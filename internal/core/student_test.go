@@ -243,6 +243,19 @@ func TestManualEntry(t *testing.T) {
 			t.Fatalf("binding %s, want linked", b.Status)
 		}
 	})
+	t.Run("manual entries count against the daily lookup limit", func(t *testing.T) {
+		p := e.student("o-manual-prober")
+		e.setOptions(func(o *core.Options) { o.LinkFailuresPerDay = 2 })
+		defer e.setOptions(func(o *core.Options) { o.LinkFailuresPerDay = 0 })
+		for i, doc := range []string{residentID("11010519990307001"), residentID("11010519990307002")} {
+			pb := must(e.svc.SubmitManualEntry(e.ctx, p.ID, e.task.ID, core.ManualEntryInput{Name: "某人", DocNumber: doc}))(t)
+			if err := e.svc.Unbind(e.ctx, p.ID, pb.ID); err != nil {
+				t.Fatalf("unbind %d: %v", i, err)
+			}
+		}
+		_, err := e.svc.SubmitManualEntry(e.ctx, p.ID, e.task.ID, core.ManualEntryInput{Name: "某人", DocNumber: residentID("11010519990307003")})
+		wantCode(t, "third manual entry", err, xiaoxiang.ETOOMANY)
+	})
 	t.Run("unbinding withdraws the manual entry", func(t *testing.T) {
 		if err := e.svc.Unbind(e.ctx, a.ID, b.ID); err != nil {
 			t.Fatal(err)
