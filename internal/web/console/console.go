@@ -280,7 +280,7 @@ func (k *Kit) Pages(fsys fs.FS, funcs template.FuncMap) (*Pages, error) {
 			if t.IsZero() {
 				return ""
 			}
-			d := time.Since(t)
+			d := k.C.Now().Sub(t)
 			switch {
 			case d < time.Hour:
 				return strconv.Itoa(int(d.Minutes())) + "分钟"
