@@ -58,19 +58,15 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	create := `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`
-	if db.dialect == Postgres {
-		create = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`
-	}
-	if _, err := db.write.ExecContext(ctx, create); err != nil {
+	if _, err := db.write.ExecContext(ctx, db.dialect.schemaMigrationsDDL()); err != nil {
 		return nil, fmt.Errorf("sqldb: migrate: %w", err)
 	}
 	var applied []int
 	for _, m := range ms {
 		err := db.InTx(ctx, func(tx *Tx) error {
-			if db.dialect == Postgres {
-				// Serialize concurrent migrators (several serve processes starting at once).
-				if _, err := tx.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7294001)`); err != nil {
+			// Serialize concurrent migrators (several serve processes starting at once).
+			if lock := db.dialect.migrationLock(); lock != "" {
+				if _, err := tx.tx.ExecContext(ctx, lock); err != nil {
 					return err
 				}
 			}
