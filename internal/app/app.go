@@ -193,7 +193,11 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	}
 	a.checker = checker
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
-	a.Console = core.NewConsole(a.Core, core.ConsoleOptions{LinkKey: deriveKey(sessKey, "console-links")})
+	conOpts := core.ConsoleOptions{LinkKey: deriveKey(sessKey, "console-links")}
+	if a.Pay != nil {
+		conOpts.Refunder = a.Pay // approved refunds go to WeChat Pay (the simulator in dev)
+	}
+	a.Console = core.NewConsole(a.Core, conOpts)
 	a.Queue = queue.New(a.DB, queue.Config{Now: o.Now, Logger: o.Log.With("component", "queue"), JobTimeout: 30 * time.Minute})
 	a.Queue.Handle(core.JobDeleteBlob, a.Core.HandleDeleteBlob)
 	a.Queue.Handle(core.JobNotify, a.Console.NotifyJobHandler)
