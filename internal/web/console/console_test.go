@@ -116,6 +116,7 @@ func TestRouteScopes(t *testing.T) {
 		{"POST", "/review/" + id(sub.ID) + "/reject", url.Values{"reason": {"blurry"}}},
 		{"POST", "/review/" + id(sub.ID) + "/claim", nil},
 		{"GET", "/review/" + id(sub.ID) + "/photo/standardized", nil},
+		{"POST", "/review/" + id(sub.ID) + "/reveal", nil},
 	}
 	opsRoutes := []route{
 		{"GET", "/ops", nil}, {"GET", "/ops/schools/new", nil}, {"POST", "/ops/schools", url.Values{"name": {"x"}, "code": {"99999"}}},
@@ -181,6 +182,12 @@ func TestRouteScopes(t *testing.T) {
 		if s, _, _ := own.Get(p); s != http.StatusOK {
 			t.Errorf("owner GET %s: %d", p, s)
 		}
+	}
+	if st2, body, _ := own.Post("/review/"+id(sub.ID)+"/reveal", nil); st2 != http.StatusOK || !strings.Contains(body, st.Doc) {
+		t.Errorf("owner reveal: %d", st2)
+	}
+	if n := len(env.Audit("reveal_document")); n != 1 {
+		t.Errorf("reveals audited: %d, want 1", n)
 	}
 	opc := consoletest.NewClient(t, srv).Login(op.Staff.Username)
 	for _, r := range opsRoutes {

@@ -311,3 +311,27 @@ func (h *Handler) photo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-store")
 	io.Copy(w, rc)
 }
+
+// reveal shows the full document number of the photo's student (audited).
+func (h *Handler) reveal(w http.ResponseWriter, r *http.Request) {
+	id, err := console.PathID(r, "id")
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	a := console.ActorFrom(r.Context())
+	v, err := h.c.Review(r.Context(), a, id)
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	n, err := h.c.RevealDocument(r.Context(), a, v.Entry.ID)
+	if err != nil {
+		h.kit.Error(w, r, err)
+		return
+	}
+	h.pages.Render(w, r, http.StatusOK, "reveal", console.View{Title: "完整证件号", Section: "review",
+		Data: struct {
+			Name, Number, Back string
+		}{v.Entry.Name, n, "/review/" + strconv.FormatInt(id, 10) + "?" + parseFilter(r).Query()}})
+}

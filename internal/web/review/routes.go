@@ -19,4 +19,5 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /review/{id}/skip", g(h.skip))
 	mux.HandleFunc("POST /review/{id}/claim", g(h.claim))
 	mux.HandleFunc("GET /review/{id}/photo/{kind}", g(h.photo))
+	mux.HandleFunc("POST /review/{id}/reveal", g(h.reveal))
 }
