@@ -48,8 +48,7 @@ func RequestIDFrom(ctx context.Context) string {
 }
 
 // SecurityHeaders sets a strict Content-Security-Policy (no inline script or style),
-// nosniff, no framing and a same-origin referrer policy. extraImg lists additional
-// image origins (none by default).
+// nosniff, no framing and a same-origin referrer policy.
 func SecurityHeaders(next http.Handler) http.Handler {
 	const csp = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; " +
 		"script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"

@@ -161,7 +161,7 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// copyLimited reads at most n bytes (an error if there are more).
+// readPhoto reads an uploaded photo of at most maxPhoto bytes.
 func readPhoto(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxPhoto+1))
 	if err != nil {
