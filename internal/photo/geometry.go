@@ -42,12 +42,13 @@ type Plan struct {
 }
 
 // edgeTolerance is the share of the output size by which a crop may run past a source side
-// where the body touches it, and bottomExtend the share at the bottom edge: the resampler
-// replicates the edge rows there, which continues the clothing straight down (no feature of
-// the person is changed). Beyond that the body would visibly end inside the photo.
+// where the body touches it (the resampler replicates the edge columns: clothing continues
+// sideways for a few pixels), and bottomExtend the same at the bottom edge — kept to rounding
+// size, because replicated rows showed as vertical streaks on the contact sheet (6 % was
+// tried). Beyond that the body would visibly end inside the photo: the plan fails.
 const (
 	edgeTolerance = 0.04
-	bottomExtend  = 0.06
+	bottomExtend  = 0.01
 )
 
 // planMargin is how far inside each range the plan keeps its numbers, so that measuring the
@@ -94,7 +95,7 @@ func planWithin(s Subject, p *Profile, margin float64) Plan {
 		cost float64
 		bad  float64
 	}
-	var best *cand
+	var best, headFit *cand
 	const steps = 240
 	for i := 0; i <= steps; i++ {
 		sc := sMin + (sMax-sMin)*float64(i)/steps
@@ -150,6 +151,14 @@ func planWithin(s Subject, p *Profile, margin float64) Plan {
 		if best == nil || c.bad < best.bad-1e-9 || (math.Abs(c.bad-best.bad) <= 1e-9 && c.cost < best.cost) {
 			best = &c
 		}
+		// Among scales where the head geometry itself fits, remember the least bad: when no plan
+		// is feasible, its problem (body cut at the bottom or a side) is the one to report.
+		if problem != "proportion" && (headFit == nil || c.bad < headFit.bad-1e-9 || (math.Abs(c.bad-headFit.bad) <= 1e-9 && c.cost < headFit.cost)) {
+			headFit = &c
+		}
+	}
+	if !best.plan.Feasible && headFit != nil {
+		return headFit.plan
 	}
 	return best.plan
 }
