@@ -206,6 +206,10 @@ func ownAttempt(ctx context.Context, tx *sqldb.Tx, accountID, attemptID int64) (
 	return a, b, nil
 }
 
+// standardizeClaim bounds how long a standardization holds its attempt (a
+// crashed request's claim expires).
+const standardizeClaim = 2 * time.Minute
+
 // Standardize (去制作) uses one unit of today's quota atomically and stores
 // the standardized photo; the unit is given back if standardization fails.
 // Standardizing an attempt that already is costs nothing.
@@ -230,6 +234,15 @@ func (s *Service) Standardize(ctx context.Context, accountID, attemptID int64) (
 		if a.OriginalKey == "" {
 			return xiaoxiang.Errorf(xiaoxiang.ENOTFOUND, "原始照片已删除，请重新拍摄。")
 		}
+		// Hold the attempt while the pipeline runs: a double tap gets a
+		// "please wait" instead of a second quota unit.
+		claimed, err := tx.ClaimAttemptStandardize(ctx, a.ID, tx.Now().Add(standardizeClaim))
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return xiaoxiang.Errorf(xiaoxiang.ECONFLICT, "这张照片正在制作中，请稍候刷新查看。")
+		}
 		day = xiaoxiang.QuotaDay(tx.Now())
 		used, ok, err := tx.TakeQuota(ctx, b.RosterEntryID, day, pc.task.DailyStandardizeLimit)
 		if err != nil {
@@ -248,7 +261,13 @@ func (s *Service) Standardize(ctx context.Context, accountID, attemptID int64) (
 	}
 	refund := func() {
 		rctx := context.WithoutCancel(ctx)
-		if err := s.db.InTx(rctx, func(tx *sqldb.Tx) error { return tx.RefundQuota(rctx, a.RosterEntryID, day) }); err != nil {
+		err := s.db.InTx(rctx, func(tx *sqldb.Tx) error {
+			if err := tx.ReleaseAttemptStandardize(rctx, a.ID); err != nil {
+				return err
+			}
+			return tx.RefundQuota(rctx, a.RosterEntryID, day)
+		})
+		if err != nil {
 			s.log.Error("core: refund quota", slog.Int64("attempt_id", a.ID), slog.String("error", err.Error()))
 		}
 	}

@@ -393,3 +393,48 @@ func TestDeleteMyData(t *testing.T) {
 		t.Fatalf("re-linked task: %+v", bs[0])
 	}
 }
+
+// TestStandardizeSameAttemptConcurrently: double taps on 去制作 for one
+// photo cost one unit and leave one standardized file.
+func TestStandardizeSameAttemptConcurrently(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.linked("o-ding", "丁白云", idDing)
+	v := must(upload(e, a, b, testJPEG(t, 1), "camera"))(t)
+	var wg sync.WaitGroup
+	keys := make([]string, 4)
+	for i := range keys {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sv, err := e.svc.Standardize(e.ctx, a.ID, v.Attempt.ID)
+			if xiaoxiang.ErrorCode(err) == xiaoxiang.ECONFLICT {
+				return // "正在制作中": the first tap is still running
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			keys[i] = sv.Attempt.StandardizedKey
+		}(i)
+	}
+	wg.Wait()
+	done := ""
+	for _, k := range keys {
+		if k != "" && done != "" && k != done {
+			t.Fatalf("different standardized keys: %v", keys)
+		}
+		if k != "" {
+			done = k
+		}
+	}
+	if done == "" {
+		t.Fatal("no tap standardized the photo")
+	}
+	if q := must(e.svc.QuotaToday(e.ctx, a.ID, b.ID))(t); q.Used != 1 {
+		t.Fatalf("used = %d, want 1", q.Used)
+	}
+	objs := must(e.bucket.List(e.ctx, "standardized/"))(t)
+	if len(objs) != 1 {
+		t.Fatalf("%d standardized files stored, want 1", len(objs))
+	}
+}

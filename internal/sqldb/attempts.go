@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"xiaoxiang"
 )
@@ -67,7 +68,7 @@ func (tx *Tx) FindAttemptsByBinding(ctx context.Context, bindingID int64) ([]*At
 // has none yet; it reports whether the row changed.
 func (tx *Tx) SetAttemptStandardized(ctx context.Context, a *AttemptRow) (bool, error) {
 	a.StandardizedAt = tx.now
-	res, err := tx.exec(ctx, `UPDATE attempts SET standardized_key = ?, standardized_at = ?, result_json = ?, sha256 = ?
+	res, err := tx.exec(ctx, `UPDATE attempts SET standardized_key = ?, standardized_at = ?, result_json = ?, sha256 = ?, standardizing_until = NULL
 		WHERE id = ? AND standardized_key = ''`, a.StandardizedKey, a.StandardizedAt, a.ResultJSON, a.SHA256, a.ID)
 	if err != nil {
 		return false, fmt.Errorf("sqldb: set attempt %d standardized: %w", a.ID, err)
@@ -91,6 +92,27 @@ func (tx *Tx) PurgeAttempt(ctx context.Context, id int64) error {
 func (tx *Tx) PurgeAttemptOriginal(ctx context.Context, id int64) error {
 	if _, err := tx.exec(ctx, `UPDATE attempts SET original_key = '' WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("sqldb: purge original of attempt %d: %w", id, err)
+	}
+	return nil
+}
+
+// ClaimAttemptStandardize marks a not yet standardized attempt as being
+// standardized until until; it reports false when another request holds an
+// unexpired claim (or the attempt is already standardized).
+func (tx *Tx) ClaimAttemptStandardize(ctx context.Context, id int64, until time.Time) (bool, error) {
+	res, err := tx.exec(ctx, `UPDATE attempts SET standardizing_until = ?
+		WHERE id = ? AND standardized_key = '' AND (standardizing_until IS NULL OR standardizing_until < ?)`, until, id, tx.now)
+	if err != nil {
+		return false, fmt.Errorf("sqldb: claim attempt %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ReleaseAttemptStandardize drops the claim of a failed standardization.
+func (tx *Tx) ReleaseAttemptStandardize(ctx context.Context, id int64) error {
+	if _, err := tx.exec(ctx, `UPDATE attempts SET standardizing_until = NULL WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("sqldb: release attempt %d: %w", id, err)
 	}
 	return nil
 }
