@@ -98,6 +98,7 @@ func run(c config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.deadline)
 	defer cancel()
 
+	var srvPID func() int
 	base := strings.TrimRight(c.url, "/")
 	desc := "server at " + base
 	if base == "" {
@@ -111,12 +112,20 @@ func run(c config) error {
 		}
 		defer srv.stop()
 		base = srv.base
+		if srv.cmd != nil {
+			srvPID = func() int { return srv.cmd.Process.Pid }
+		}
 		desc = fmt.Sprintf("server %s, db %s, GOMAXPROCS of the host %d", filepath.Base(srv.bin), c.db, runtime.NumCPU())
 		if srv.try != "" && srv.try != assigned[0].p.name+"|"+assigned[0].p.doc && assigned[0].task.schoolCode == "10542" {
 			fmt.Fprintln(os.Stderr, "load: warning: the demo's generator differs from bench/load/roster.go; links will fail")
 		}
 	}
 
+	var pid int
+	if srvPID != nil {
+		pid = srvPID()
+	}
+	cpu0, load0 := procCPU(pid), loadAvg()
 	stats := newStats()
 	tr := &http.Transport{MaxIdleConns: 2 * c.students, MaxIdleConnsPerHost: 2 * c.students, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
@@ -143,6 +152,11 @@ func run(c config) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if pid != 0 {
+		cpu := procCPU(pid) - cpu0
+		desc += fmt.Sprintf("; server process CPU %.2f s (%.2f cores over the run)", cpu.Seconds(), cpu.Seconds()/elapsed.Seconds())
+	}
+	desc += fmt.Sprintf("; load average %s → %s (other engineers share the 2 cores)", load0, loadAvg())
 	stats.print(os.Stdout, desc, c, elapsed)
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped by -timeout %s", c.deadline)
