@@ -17,13 +17,12 @@ type endpoint struct {
 }
 
 type stats struct {
-	mu        sync.Mutex
-	eps       map[string]*endpoint
-	failed    map[string]int // flow failures by message
-	notes     map[string]int
-	paidN     int
-	pollsSum  int
-	completed int
+	mu       sync.Mutex
+	eps      map[string]*endpoint
+	failed   map[string]int // flow failures by message
+	notes    map[string]int
+	paidN    int
+	pollsSum int
 }
 
 func newStats() *stats {

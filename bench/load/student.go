@@ -87,9 +87,7 @@ func (s *student) call(ep string, photo bool, req *http.Request, want int) (*res
 
 // redact keeps URLs (they carry codes and tokens) out of error messages.
 func redact(err error) string {
-	var ue *url.Error
-	if e, ok := err.(*url.Error); ok {
-		ue = e
+	if ue, ok := err.(*url.Error); ok {
 		return ue.Op + ": " + ue.Err.Error()
 	}
 	return err.Error()
