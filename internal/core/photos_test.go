@@ -438,3 +438,44 @@ func TestStandardizeSameAttemptConcurrently(t *testing.T) {
 		t.Fatalf("%d standardized files stored, want 1", len(objs))
 	}
 }
+
+func TestPurgeRawUploads(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.linked("o-ding", "丁白云", idDing)
+	retake := e.photo(a, b, 1)
+	approved := e.photo(a, b, 2)
+	must(e.svc.Submit(e.ctx, a.ID, approved.ID))(t)
+	reviewerSets(e, b, func(s *sqldb.SubmissionRow) { s.Status = xiaoxiang.SubmissionApproved })
+	w, wb := e.linked("o-wang", "王小明", idWang)
+	pending := e.photo(w, wb, 3)
+	must(e.svc.Submit(e.ctx, w.ID, pending.ID))(t)
+
+	// Nothing is old enough yet.
+	if n := must(e.svc.PurgeRawUploads(e.ctx, e.clock.Now().Add(-30*24*time.Hour)))(t); n != 0 {
+		t.Fatalf("purged %d blobs of fresh photos", n)
+	}
+	e.clock.Add(31 * 24 * time.Hour)
+	n := must(e.svc.PurgeRawUploads(e.ctx, e.clock.Now().Add(-30*24*time.Hour)))(t)
+	if n != 3 {
+		t.Fatalf("purged %d blobs, want 3 (retake original + standardized, approved original)", n)
+	}
+	left := map[string]bool{}
+	for _, o := range must(e.bucket.List(e.ctx, ""))(t) {
+		left[o.Key] = true
+	}
+	want := map[string]bool{approved.StandardizedKey: true, pending.OriginalKey: true, pending.StandardizedKey: true}
+	if len(left) != len(want) {
+		t.Fatalf("left %v, want %v", left, want)
+	}
+	for k := range want {
+		if !left[k] {
+			t.Errorf("%s was deleted", k)
+		}
+	}
+	_, err := e.svc.OpenPhoto(e.ctx, a.ID, retake.ID, core.PhotoOriginal)
+	wantCode(t, "purged retake", err, xiaoxiang.ENOTFOUND)
+	// Running again finds nothing more.
+	if n := must(e.svc.PurgeRawUploads(e.ctx, e.clock.Now()))(t); n != 0 {
+		t.Fatalf("second purge deleted %d", n)
+	}
+}

@@ -116,3 +116,34 @@ func (tx *Tx) ReleaseAttemptStandardize(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// RetentionCandidate is an attempt that still holds photos, with the state of
+// its roster entry's submission.
+type RetentionCandidate struct {
+	ID              int64
+	OriginalKey     string
+	StandardizedKey string
+	// SubmissionStatus is the status of the roster entry's submission ("" if none).
+	SubmissionStatus string
+	// Current is true when the attempt is the photo of that submission.
+	Current bool
+}
+
+// FindRetentionCandidates lists up to limit attempts with id > afterID,
+// created before before, that still hold a photo, by id.
+func (tx *Tx) FindRetentionCandidates(ctx context.Context, before time.Time, afterID int64, limit int) ([]RetentionCandidate, error) {
+	out, err := list(ctx, tx, func(r scanner) (RetentionCandidate, error) {
+		var c RetentionCandidate
+		var current int64
+		err := r.Scan(&c.ID, &c.OriginalKey, &c.StandardizedKey, &c.SubmissionStatus, &current)
+		c.Current = current == 1
+		return c, err
+	}, `SELECT a.id, a.original_key, a.standardized_key, COALESCE(s.status, ''), CASE WHEN s.attempt_id = a.id THEN 1 ELSE 0 END
+		FROM attempts a LEFT JOIN submissions s ON s.roster_entry_id = a.roster_entry_id
+		WHERE a.id > ? AND a.created_at < ? AND (a.original_key <> '' OR a.standardized_key <> '')
+		ORDER BY a.id LIMIT ?`, afterID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: find retention candidates: %w", err)
+	}
+	return out, nil
+}
