@@ -177,6 +177,31 @@ func (p *Pipeline) Standardize(ctx context.Context, img *Image, prof Profile) (*
 	if err != nil {
 		return nil, err
 	}
+	return p.standardize(ctx, rep, img, &prof)
+}
+
+// StandardizeReport standardizes the photo behind a report from Check in the same process
+// (the student looked at the check result, then pressed 去制作), reusing its analysis. The
+// profile must be the one the report was made for.
+func (p *Pipeline) StandardizeReport(ctx context.Context, rep *Report, prof Profile) (*Result, error) {
+	if rep == nil || rep.analysis == nil || rep.img == nil {
+		return nil, errors.New("photo: standardize: report has no analysis (not from Check in this process)")
+	}
+	if rep.Profile != prof.ID {
+		return nil, fmt.Errorf("photo: standardize: report is for profile %q, not %q", rep.Profile, prof.ID)
+	}
+	if err := prof.Validate(); err != nil {
+		return nil, err
+	}
+	if err := p.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer p.release()
+	return p.standardize(ctx, rep, rep.img, &prof)
+}
+
+func (p *Pipeline) standardize(ctx context.Context, rep *Report, img *Image, profp *Profile) (*Result, error) {
+	prof := *profp
 	res := &Result{Report: rep, Verdict: rep.Verdict, Timings: map[string]float64{}}
 	for k, v := range rep.Timings {
 		res.Timings[k] = v

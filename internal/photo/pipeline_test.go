@@ -492,3 +492,28 @@ func TestStandardizeRegistryWithTorso(t *testing.T) {
 		assertMeetsProfile(t, res, prof)
 	}
 }
+
+// StandardizeReport reuses the check's analysis and gives the same file as Standardize.
+func TestStandardizeReportReuse(t *testing.T) {
+	pl := testPipeline(t)
+	img := fromRGBA(withTorso(mustDecode(t, fixture(t, "pigo_sample.jpg")).RGBA))
+	prof := chsiBlue()
+	rep, err := pl.Check(context.Background(), img, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := pl.StandardizeReport(context.Background(), rep, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pl.Standardize(context.Background(), img, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.JPEG == nil || string(a.JPEG) != string(b.JPEG) {
+		t.Errorf("reused analysis gives a different file (%d vs %d bytes)", len(a.JPEG), len(b.JPEG))
+	}
+	if _, err := pl.StandardizeReport(context.Background(), rep, mustProfile(t, "chsi-white")); err == nil {
+		t.Error("report reused for another profile")
+	}
+}
