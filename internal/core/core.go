@@ -3,12 +3,19 @@
 // specific Chinese errors (*xiaoxiang.Error). It speaks no HTTP: handlers in
 // internal/web parse a request, call one method of Service and render.
 //
-// One file per area: accounts.go (login, consents), schools.go (search,
-// tasks, 我的任务), link.go (关联, 人工录入, 解绑), orders.go (payment and the
-// payment.OrderStore), photos.go (upload, check, standardize, quotas),
-// submissions.go (submit, replace, resubmit), status.go (the step-12 page),
-// mydata.go (see and delete my data). Reviewer and school use cases join as
-// review.go, manual.go, delivery.go in the same package.
+// One file per area. Student use cases (Service): accounts.go (login,
+// consents), schools.go (search, tasks, 我的任务), link.go (关联, 人工录入,
+// 解绑), orders.go (payment and the payment.OrderStore), photos.go (upload,
+// check, standardize, quotas), submissions.go (submit, replace, resubmit),
+// status.go (the step-12 page), mydata.go (see and delete my data; what is
+// kept and why), retention.go (purge of raw uploads), notifications.go.
+// Staff use cases (Console) live in console_*.go.
+//
+// Rules that hold everywhere: every write is one sqldb transaction; photos
+// reach durable storage before the row that points at them commits; side
+// effects (blob deletion, identity checks, WeChat messages) are queued in
+// the transaction that causes them; quotas and payments are decided under a
+// row lock (PostgreSQL) or the single writer (SQLite).
 package core
 
 import (
