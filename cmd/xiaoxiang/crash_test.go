@@ -185,9 +185,11 @@ func TestCrash(t *testing.T) {
 		if _, ok := acked[bpath]; ok {
 			continue
 		}
-		// Confirmed by the (now restarted) simulator but not seen paid: the page
-		// still answers.
-		if r, err := clientOf(clients, bpath).get(bpath + "/pay/status"); err != nil || r.status != http.StatusOK {
+		// Confirmed by the simulator that died, not seen paid: the page still
+		// answers in JSON — 200, or 503 "cannot query the payment result now"
+		// because the restarted simulator does not know the order.
+		r, err := clientOf(clients, bpath).get(bpath + "/pay/status")
+		if err != nil || (r.status != http.StatusOK && r.status != http.StatusServiceUnavailable) || !json.Valid([]byte(r.body)) {
 			t.Errorf("%s: pay status after restart: %v %v", bpath, err, r)
 		}
 	}
@@ -252,6 +254,11 @@ func TestCrash(t *testing.T) {
 		var key string
 		if err := db.QueryRow(`SELECT original_key FROM attempts WHERE id = ? AND binding_id = ?`, u.attempt, u.binding).Scan(&key); err != nil {
 			t.Errorf("upload %s: attempt row after the crash: %v", u.next, err)
+			continue
+		}
+		if key == "" {
+			// Deliberately forgotten by the retention rule (core.PurgeRawUploads).
+			t.Logf("upload %s: original purged by retention", u.next)
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, "data", "blobs", filepath.FromSlash(key)))
