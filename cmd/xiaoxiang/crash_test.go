@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -110,7 +109,7 @@ func TestCrash(t *testing.T) {
 
 	// Students: distinct roster entries of the demo's paid document-mode task.
 	const nStudents, maxUploads = 6, 4
-	people := crashRoster(nStudents)
+	people := crashRoster(t, nStudents)
 	rec := &crashRecord{}
 	killed := make(chan struct{})
 	var killOnce sync.Once
@@ -331,30 +330,16 @@ func crashPortrait(t *testing.T) []byte {
 // crashPerson is a demo roster entry (never logged).
 type crashPerson struct{ name, doc string }
 
-// crashRoster mirrors internal/demo's deterministic generator for the first task of
-// 湖南师范大学 (2026年上半年学位申请图像采集: paid, linked by ID number).
-func crashRoster(n int) []crashPerson {
-	addr := []string{"430102", "430103", "430104", "430105", "430111", "430121", "430202", "430302", "430402", "430502", "430602", "431102", "420106", "360102", "440106"}
-	surnames := []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭", "林", "何", "高", "罗",
-		"郑", "梁", "谢", "宋", "唐", "许", "邓", "冯", "韩", "曹", "曾", "彭", "肖", "蔡", "潘", "田", "董", "袁", "于", "余", "丁", "欧阳"}
-	given := []string{"子", "涵", "欣", "怡", "雨", "轩", "浩", "宇", "梓", "萱", "思", "博", "文", "佳", "一", "诺", "晨", "阳", "俊", "杰",
-		"嘉", "琪", "明", "辉", "婷", "静", "雅", "鑫", "磊", "敏", "慧", "颖", "志", "强", "白", "云", "天", "乐", "宁", "远", "清", "秋"}
-	seed := uint64(10542 * 1000)
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	var out []crashPerson
-	for range n {
-		name := surnames[r.IntN(len(surnames))] + given[r.IntN(len(given))]
-		if r.IntN(3) > 0 {
-			name += given[r.IntN(len(given))]
-		}
-		year := 1998 + r.IntN(9)
-		birth := time.Date(year, time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
-		seq := 1 + r.IntN(998)
-		d17 := addr[r.IntN(len(addr))] + birth.Format("20060102") + fmt.Sprintf("%03d", seq)
-		r.IntN(8)  // college
-		r.IntN(11) // major
-		r.IntN(6)  // class
-		out = append(out, crashPerson{name: name, doc: d17 + string(demo.CheckChar(d17))})
+// crashRoster returns the first n students of the first demo task of 湖南师范大学
+// (2026年上半年学位申请图像采集: paid, linked by ID number).
+func crashRoster(t *testing.T, n int) []crashPerson {
+	ps, err := demo.Roster(0, 0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]crashPerson, len(ps))
+	for i, p := range ps {
+		out[i] = crashPerson{name: p.Name, doc: p.DocNumber}
 	}
 	return out
 }

@@ -357,3 +357,31 @@ func CheckChar(d17 string) byte {
 	}
 	return "10X98765432"[s%11]
 }
+
+// Person is one generated demo student: invented name, valid (but fictitious) ID number.
+type Person struct {
+	Name, DocNumber, StudentNo, Gender string
+	College, Major, Class              string
+}
+
+// Roster returns the first n students of the roster of the task-th demo task of the
+// school-th demo school, exactly as Seed writes them (the generator is deterministic).
+// Load tests and crash tests use it to link simulated students to real roster entries.
+func Roster(school, task, n int) ([]Person, error) {
+	if school < 0 || school >= len(schoolSpecs) {
+		return nil, fmt.Errorf("demo: no school %d", school)
+	}
+	specs := tasksFor(school)
+	if task < 0 || task >= len(specs) {
+		return nil, fmt.Errorf("demo: school %d has no task %d", school, task)
+	}
+	t := &xiaoxiang.Task{Category: specs[task].cat}
+	gen := newPeople(seedFor(school, task))
+	out := make([]Person, 0, n)
+	for range n {
+		p := gen.next(schoolSpecs[school], t)
+		out = append(out, Person{Name: p.name, DocNumber: p.doc, StudentNo: p.studentNo, Gender: p.gender,
+			College: p.college, Major: p.major, Class: p.class})
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,5 +87,41 @@ func TestSeed(t *testing.T) {
 	}
 	if again.Try != res.Try || again.TryNo != res.TryNo || len(again.Tasks) != len(res.Tasks) {
 		t.Fatalf("describe: %+v vs %+v", again.Try, res.Try)
+	}
+}
+
+func TestRoster_MatchesSeed(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	db := sqldbtest.Open(t, sqldb.Options{Now: func() time.Time { return now }})
+	keys, err := identity.NewKeyring(1, map[uint32][]byte{1: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := core.New(db, nil, keys, nil, core.Options{Now: func() time.Time { return now }})
+	res, err := demo.SeedIfEmpty(ctx, db, svc, demo.Options{Now: func() time.Time { return now }, RosterSize: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := demo.Roster(0, 0, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if people[0].Name != res.Try.Name || people[0].DocNumber != res.Try.DocNumber {
+		t.Fatal("demo.Roster's first student differs from the one Seed printed")
+	}
+	// Every generated student links to the first task (distinct accounts).
+	for i, p := range people[:5] {
+		acc, err := svc.Login(ctx, core.LoginInput{OpenID: fmt.Sprintf("o-roster-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.GiveConsent(ctx, acc.ID, xiaoxiang.ConsentIdentity)
+		if _, err := svc.Link(ctx, acc.ID, res.Tasks[0].ID, core.LinkInput{Name: p.Name, DocNumber: p.DocNumber}); err != nil {
+			t.Fatalf("student %d does not link: %v", i, err)
+		}
+	}
+	if _, err := demo.Roster(9, 0, 1); err == nil {
+		t.Error("unknown school accepted")
 	}
 }
