@@ -75,19 +75,29 @@ func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 	r1 := clampi(ty.start[oh-1]+ty.n-1, 0, sh-1)
 	rows := r1 - r0 + 1
 	tmp := make([]float32, rows*ow*3)
+	// Source columns needed.
+	c0, c1 := int(tx.idx[0]), int(tx.idx[0])
+	for _, v := range tx.idx {
+		c0, c1 = min(c0, int(v)), max(c1, int(v))
+	}
+	span := c1 - c0 + 1
 	parallelRows(rows, func(a, b int) {
+		fr, fg, fb := make([]float32, span), make([]float32, span), make([]float32, span)
 		for r := a; r < b; r++ {
-			srow := src.Pix[(r0+r)*src.Stride:]
-			trow := tmp[r*ow*3:]
+			srow := src.Pix[(r0+r)*src.Stride+c0*4 : (r0+r)*src.Stride+(c1+1)*4]
+			for i := range span {
+				fr[i], fg[i], fb[i] = float32(srow[4*i]), float32(srow[4*i+1]), float32(srow[4*i+2])
+			}
+			trow := tmp[r*ow*3 : (r+1)*ow*3]
 			for i := range ow {
 				var cr, cg, cb float32
 				ws := tx.w[i*tx.n : (i+1)*tx.n]
 				ix := tx.idx[i*tx.n : (i+1)*tx.n]
 				for k, wk := range ws {
-					sx := int(ix[k]) * 4
-					cr += wk * float32(srow[sx])
-					cg += wk * float32(srow[sx+1])
-					cb += wk * float32(srow[sx+2])
+					j := int(ix[k]) - c0
+					cr += wk * fr[j]
+					cg += wk * fg[j]
+					cb += wk * fb[j]
 				}
 				trow[i*3], trow[i*3+1], trow[i*3+2] = cr, cg, cb
 			}
@@ -127,19 +137,26 @@ func cropResampleMask(pix []uint8, sw, sh int, x, y, w, h float64, ow, oh int) [
 	r1 := clampi(ty.start[oh-1]+ty.n-1, 0, sh-1)
 	rows := r1 - r0 + 1
 	tmp := make([]float32, rows*ow)
-	for r := range rows {
-		srow := pix[(r0+r)*sw:]
-		for i := range ow {
-			var c float32
-			ix := tx.idx[i*tx.n : (i+1)*tx.n]
-			for k, wk := range tx.w[i*tx.n : (i+1)*tx.n] {
-				c += wk * float32(srow[ix[k]])
+	parallelRows(rows, func(a, b int) {
+		for r := a; r < b; r++ {
+			srow := pix[(r0+r)*sw:]
+			for i := range ow {
+				var c float32
+				ix := tx.idx[i*tx.n : (i+1)*tx.n]
+				for k, wk := range tx.w[i*tx.n : (i+1)*tx.n] {
+					c += wk * float32(srow[ix[k]])
+				}
+				tmp[r*ow+i] = c
 			}
-			tmp[r*ow+i] = c
 		}
-	}
+	})
 	out := make([]float32, ow*oh)
-	for j := range oh {
+	parallelRows(oh, func(a, b int) { resampleMaskRows(out, tmp, ty, r0, ow, a, b) })
+	return out
+}
+
+func resampleMaskRows(out, tmp []float32, ty taps, r0, ow, ja, jb int) {
+	for j := ja; j < jb; j++ {
 		acc := out[j*ow : (j+1)*ow]
 		ix := ty.idx[j*ty.n : (j+1)*ty.n]
 		for k, wk := range ty.w[j*ty.n : (j+1)*ty.n] {
@@ -152,7 +169,6 @@ func cropResampleMask(pix []uint8, sw, sh int, x, y, w, h float64, ow, oh int) [
 			acc[i] = min(1, max(0, v/255))
 		}
 	}
-	return out
 }
 
 func clamp8f(v float32) uint8 {
