@@ -44,7 +44,7 @@ func Annotate(img *Image, rep *Report) *image.RGBA {
 		return out
 	}
 	a := rep.analysis
-	if a != nil && a.Main != nil {
+	if a != nil && a.Main != nil && len(a.Main.Mesh) >= 468 {
 		d := a.Main
 		hline(out, d.EyeCenterRight.X-d.FaceWidth*0.3, d.EyeCenterLeft.X+d.FaceWidth*0.3, d.EyeLine, colMeas, th)
 		if a.HeadTopFound || a.HeadTopCut {

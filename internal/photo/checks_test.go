@@ -124,3 +124,22 @@ func TestProfilesValidAndJSON(t *testing.T) {
 		}
 	}
 }
+
+// Annotate draws on a copy and tolerates a report without an analysis.
+func TestAnnotateCopies(t *testing.T) {
+	img := mustDecode(t, fixture(t, "pigo_sample.jpg"))
+	before := append([]byte(nil), img.RGBA.Pix...)
+	out := Annotate(img, &Report{Profile: "chsi-blue", Verdict: Fail, Checks: []Check{{ID: CheckBlur, Verdict: Fail}}})
+	if out.Rect != img.RGBA.Rect {
+		t.Fatalf("size %v", out.Rect)
+	}
+	if string(before) != string(img.RGBA.Pix) {
+		t.Error("Annotate modified its input")
+	}
+	if string(out.Pix) == string(img.RGBA.Pix) {
+		t.Error("nothing drawn")
+	}
+	if AnnotateResult(nil, chsiBlue()) != nil {
+		t.Error("AnnotateResult(nil) not nil")
+	}
+}

@@ -313,7 +313,7 @@ func (p *Pipeline) verify(ctx context.Context, res *Result, data []byte, prof *P
 		Range:   fmt.Sprintf("JPEG 基线，JFIF %d dpi，无 EXIF", prof.DPI),
 		Verdict: okIf(om.DPI == prof.DPI && om.Baseline && !om.EXIF && info.JFIF && info.Components == 3 && len(info.OtherAPP) == 0)})
 	d := a.Main
-	if d == nil || !a.HeadTopFound {
+	if d == nil || len(d.Mesh) < 468 || !a.HeadTopFound {
 		add(Check{ID: CheckOutFace, Name: "制作结果人脸", Range: "可检测到人脸和头顶", Verdict: Fail,
 			Message: "制作后的照片无法通过复核，请换一张照片"})
 	} else {
