@@ -26,6 +26,7 @@ import (
 
 	"xiaoxiang"
 	"xiaoxiang/internal/blob"
+	"xiaoxiang/internal/ctid"
 	"xiaoxiang/internal/identity"
 	"xiaoxiang/internal/payment"
 	"xiaoxiang/internal/sqldb"
@@ -85,6 +86,10 @@ type Options struct {
 	MaxUploadBytes int64
 	// OrderTTL is how long an unpaid order stays payable (default 2h).
 	OrderTTL time.Duration
+	// Identity verifies mainland students with CTID for tasks that require
+	// it (JobVerifySubmission); nil records "unavailable" and leaves the
+	// decision to the reviewer.
+	Identity ctid.Verifier
 }
 
 // Service runs the use cases. It is safe for concurrent use.

@@ -185,7 +185,7 @@ func ctidLabel(r string) string {
 	switch r {
 	case "valid":
 		return "有效"
-	case "mismatch", "no_record", "no_photo":
+	case "mismatch", "no_record", "no_photo", "face_mismatch":
 		return "无效"
 	case "unavailable":
 		return "暂不可用"
