@@ -274,3 +274,32 @@ func TestDecodeReaderLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzDecodeBytes: arbitrary bytes never panic and are either an image or an *Error.
+func FuzzDecodeBytes(f *testing.F) {
+	f.Add(fixture(f, "pigo_sample.jpg")[:2000])
+	f.Add(pngHeaderOnly(300, 300))
+	f.Add(jpegHeaderOnly(400, 300))
+	webp, _ := os.ReadFile(filepath.Join("testdata", "pigo_sample.webp"))
+	f.Add(webp)
+	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x02"))
+	f.Add([]byte("\xff\xd8\xff\xe1\x00\x20Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x09"))
+	lim := Limits{MaxBytes: 1 << 20, MaxPixels: 4 << 20, MinSide: 1, WorkLongSide: 256}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if Sniff(data) == "heic" {
+			return // the wasm decoder is too slow for fuzzing; its container checks run in the unit tests
+		}
+		img, err := DecodeBytes(data, lim)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Message == "" {
+				t.Fatalf("error without code/message: %v", err)
+			}
+			return
+		}
+		if img.RGBA == nil || img.RGBA.Rect.Empty() {
+			t.Fatal("nil image without error")
+		}
+		_, _ = ParseJPEG(data)
+	})
+}
