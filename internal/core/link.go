@@ -37,7 +37,8 @@ func (s *Service) Link(ctx context.Context, accountID, taskID int64, in LinkInpu
 	now := s.now()
 	var b *xiaoxiang.Binding
 	var notFound error
-	err = s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+	link := func(tx *sqldb.Tx) error {
+		b, notFound = nil, nil
 		if _, err := liveAccount(ctx, tx, accountID); err != nil {
 			return err
 		}
@@ -79,7 +80,14 @@ func (s *Service) Link(ctx context.Context, accountID, taskID int64, in LinkInpu
 		}
 		b, err = s.bind(ctx, tx, accountID, t, match)
 		return err
-	})
+	}
+	err = s.db.InTx(ctx, link)
+	if err != nil && sqldb.IsUniqueViolation(err) {
+		// A concurrent link of the same roster entry (another account, or a
+		// double tap of this one) won the unique index; look again to give
+		// the right answer.
+		err = s.db.InTx(ctx, link)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -269,4 +270,50 @@ func TestManualEntry(t *testing.T) {
 			t.Fatalf("%d manual entries still pending", len(pending))
 		}
 	})
+}
+
+// TestLinkConcurrent: double taps of one account and a race with another
+// account end with exactly one binding, and every loser gets a clear answer.
+func TestLinkConcurrent(t *testing.T) {
+	e := newEnv(t)
+	e.addStudent(e.task, "丁白云", idDing, "")
+	a := e.student("o-a")
+	o := e.student("o-b")
+	type result struct {
+		acct int64
+		b    *xiaoxiang.Binding
+		err  error
+	}
+	results := make(chan result, 6)
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		acct := a.ID
+		if i%3 == 2 {
+			acct = o.ID
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := e.svc.Link(e.ctx, acct, e.task.ID, core.LinkInput{Name: "丁白云", DocNumber: idDing})
+			results <- result{acct, b, err}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	winners := map[int64]int64{} // account → binding
+	for r := range results {
+		switch {
+		case r.err == nil:
+			if prev, ok := winners[r.acct]; ok && prev != r.b.ID {
+				t.Errorf("account %d got two bindings", r.acct)
+			}
+			winners[r.acct] = r.b.ID
+		case xiaoxiang.ErrorCode(r.err) == xiaoxiang.ECONFLICT && strings.Contains(xiaoxiang.ErrorMessage(r.err), "解绑"):
+		default:
+			t.Errorf("account %d: %v", r.acct, r.err)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d accounts hold the roster entry, want 1", len(winners))
+	}
 }
