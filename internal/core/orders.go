@@ -38,7 +38,7 @@ func (s *Service) StartPayment(ctx context.Context, accountID, bindingID int64) 
 		school *xiaoxiang.School
 		paid   bool
 	)
-	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+	start := func(tx *sqldb.Tx) error {
 		b, err := ownBinding(ctx, tx, accountID, bindingID)
 		if err != nil {
 			return err
@@ -90,7 +90,13 @@ func (s *Service) StartPayment(ctx context.Context, accountID, bindingID int64) 
 			RosterEntryID: b.RosterEntryID, AppID: s.opts.AppID, MchID: s.opts.MchID, ExpiresAt: now.Add(s.opts.OrderTTL),
 		}
 		return tx.CreateOrder(ctx, order)
-	})
+	}
+	err := s.db.InTx(ctx, start)
+	if err != nil && sqldb.IsUniqueViolation(err) {
+		// A double tap created the same deterministic out_trade_no first:
+		// resume that order.
+		err = s.db.InTx(ctx, start)
+	}
 	if err != nil {
 		return nil, err
 	}

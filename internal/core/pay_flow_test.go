@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,5 +141,34 @@ func TestPaymentUnavailable(t *testing.T) {
 	e.tx(func(tx *sqldb.Tx) (err error) { n, err = tx.CountOrdersByBinding(e.ctx, b.ID); return err })
 	if n != 0 {
 		t.Fatalf("%d orders created", n)
+	}
+}
+
+// TestStartPaymentDoubleTap: concurrent taps on 支付 share one order.
+func TestStartPaymentDoubleTap(t *testing.T) {
+	e := newEnv(t)
+	sim := withPaySimulator(t, e)
+	e.addStudent(e.task, "丁白云", idDing, "")
+	a := e.student(sim.OpenID(sim.Options().MiniAppID, "丁白云"))
+	b := must(e.svc.Link(e.ctx, a.ID, e.task.ID, core.LinkInput{Name: "丁白云", DocNumber: idDing}))(t)
+	var wg sync.WaitGroup
+	nos := make([]string, 4)
+	for i := range nos {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ps, err := e.svc.StartPayment(e.ctx, a.ID, b.ID)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			nos[i] = ps.Order.OutTradeNo
+		}(i)
+	}
+	wg.Wait()
+	for _, no := range nos {
+		if no != core.OutTradeNo(b.ID, 1) {
+			t.Fatalf("orders %v, want all %s", nos, core.OutTradeNo(b.ID, 1))
+		}
 	}
 }
