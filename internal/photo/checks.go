@@ -266,7 +266,7 @@ func evaluate(m Measures, p *Profile) []Check {
 		switch {
 		case m.BgClutter > t.BgClutterWarn:
 			c.Verdict, c.Message = Warn, "背景较杂乱，请在纯色墙面前拍摄，以便准确更换背景"
-		case m.BgShadowValid && m.BgClutter <= t.BgClutterWarn/2 && m.BgShadow < t.BgShadowWarn:
+		case m.BgShadowValid && m.BgShadow < t.BgShadowWarn:
 			c.Verdict, c.Message = Warn, "人像背后有阴影，请离墙面稍远一些，避免背景阴影"
 		}
 		add(c)

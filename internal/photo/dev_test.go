@@ -88,3 +88,41 @@ func TestClothingSameColourAsBackground(t *testing.T) {
 		t.Errorf("blue shirt on blue: %+v", c)
 	}
 }
+
+// A shadow cast on the wall next to the person (background darkened by 35 % in a band beside
+// the silhouette) must be flagged.
+func TestBackgroundShadow(t *testing.T) {
+	pl := testPipeline(t)
+	img := mustDecode(t, devPhoto(t, "u2net_man.jpg"))
+	prof := chsiBlue()
+	ref, err := pl.Check(context.Background(), img, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checkByID(ref.Checks, CheckBackground); c.Verdict != Pass {
+		t.Fatalf("reference background: %+v", c)
+	}
+	a := ref.Analysis()
+	W, H := img.RGBA.Rect.Dx(), img.RGBA.Rect.Dy()
+	near := make([]float32, W*H)
+	for i, v := range a.Mask.Pix {
+		near[i] = float32(v) / 255
+	}
+	boxBlur(near, make([]float32, W*H), W, H, 1, int(0.15*a.Main.FaceWidth))
+	out := image.NewRGBA(img.RGBA.Rect)
+	copy(out.Pix, img.RGBA.Pix)
+	for i := range W * H {
+		if a.Mask.Pix[i] < 20 && near[i] > 0.01 {
+			for c := range 3 {
+				out.Pix[4*i+c] = uint8(float32(out.Pix[4*i+c]) * 0.65)
+			}
+		}
+	}
+	rep, err := pl.Check(context.Background(), fromRGBA(out), prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checkByID(rep.Checks, CheckBackground); c.Verdict != Warn || !rep.Measures.BgShadowValid || rep.Measures.BgShadow >= prof.Thresholds.BgShadowWarn {
+		t.Errorf("shadowed background: %+v (shadow ratio %.2f)", c, rep.Measures.BgShadow)
+	}
+}

@@ -322,8 +322,8 @@ func bgStats(img *image.RGBA, a *vision.Analysis, p *Profile, m *Measures) {
 	copy(far, mask)
 	tmp := make([]float32, n)
 	fw := a.Main.FaceWidth * k
-	boxBlur(near, tmp, sw, sh, 1, max(2, int(0.12*fw)))
-	boxBlur(far, tmp, sw, sh, 1, max(4, int(0.5*fw)))
+	boxBlur(near, tmp, sw, sh, 1, max(2, int(0.08*fw)))
+	boxBlur(far, tmp, sw, sh, 1, max(4, int(0.25*fw)))
 
 	var grad float64
 	gn := 0

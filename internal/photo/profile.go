@@ -126,7 +126,7 @@ func DefaultThresholds() Thresholds {
 		EyeDarkWarn: 0.3, EyeDarkFail: 0.22,
 		MouthWarn: 0.08, MouthFail: 0.2,
 		OtherFaceScore: 0.75, OtherFaceRel: 0.3,
-		BgClutterWarn: 4.5, BgShadowWarn: 0.8,
+		BgClutterWarn: 4.5, BgShadowWarn: 0.7,
 		ClothDeltaEWarn: 25, ClothDeltaEFail: 12,
 		OutBgDeltaEMax: 3,
 	}
