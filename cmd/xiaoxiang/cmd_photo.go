@@ -24,6 +24,8 @@ const photoUsage = `usage:
   xiaoxiang photo profiles [--json]
 
 Exit status: 0 pass or warn, 2 when the photo fails (or is rejected), 1 on usage or internal errors.
+standardize writes OUT.jpg whenever every spec number is met and verified on the file, even when
+advisory checks (pose, eyes, mouth, …) fail — then it exits 2 and the reviewer decides.
 Profiles: ` + "%s" + ` (default ` + photo.DefaultProfileID + `).`
 
 // runPhoto implements `xiaoxiang photo check|standardize|profiles`.
