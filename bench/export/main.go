@@ -225,6 +225,26 @@ func run(n int, dir, dsn string, partBytes int64) error {
 	}
 	fmt.Printf("fixtures: %d approved submissions in %v\n", n, time.Since(t0).Round(time.Millisecond))
 
+	// Dashboard queries on the full task.
+	t0 = time.Now()
+	pv, err := con.Progress(ctx, actor, task.ID, "college", "", "")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("progress by college (%d groups, %d students): %v\n", len(pv.Groups), pv.Total.Roster, time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if _, _, err := con.Students(ctx, actor, task.ID, core.StudentQuery{College: "文学院", Stage: "approved", Limit: 100}); err != nil {
+		return err
+	}
+	fmt.Printf("drill-down page (文学院, approved, 100 rows + count): %v\n", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	var csvOut bytes.Buffer
+	rowsOut, err := con.ExportStudentsCSV(ctx, actor, task.ID, core.StudentQuery{}, &csvOut)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("progress CSV export: %d rows, %s in %v\n", rowsOut, mib(uint64(csvOut.Len())), time.Since(t0).Round(time.Millisecond))
+
 	// 3. The export package, as the school console builds it.
 	runtime.GC()
 	pk = peak{}
