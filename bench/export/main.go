@@ -245,6 +245,12 @@ func run(n int, dir, dsn string, partBytes int64) error {
 	}
 	fmt.Printf("progress CSV export: %d rows, %s in %v\n", rowsOut, mib(uint64(csvOut.Len())), time.Since(t0).Round(time.Millisecond))
 
+	t0 = time.Now()
+	if _, total, err := con.ReviewQueue(ctx, actor, core.QueueFilter{Status: xiaoxiang.SubmissionApproved, Limit: 50, Offset: n / 2}); err != nil || total != n {
+		return fmt.Errorf("review queue: %d %v", total, err)
+	}
+	fmt.Printf("review queue page (status filter, %d rows, page in the middle): %v\n", n, time.Since(t0).Round(time.Millisecond))
+
 	// 3. The export package, as the school console builds it.
 	runtime.GC()
 	pk = peak{}
