@@ -81,7 +81,7 @@ func NewConsole(s *Service, opts ConsoleOptions) *Console {
 	return &Console{s: s, opts: opts}
 }
 
-// DB returns the database (for read-only helpers in tests and the web layer).
+// now is the console clock (UTC).
 func (c *Console) now() time.Time { return c.s.now() }
 
 // Actor is the staff member making a request.
