@@ -15,7 +15,7 @@ import (
 	"golang.org/x/image/webp"
 )
 
-// Limits bound what Decode accepts. The zero value is not useful; start from DefaultLimits.
+// Limits bound what Decode accepts; a zero field means no limit. Start from DefaultLimits.
 type Limits struct {
 	// MaxBytes is the largest accepted file.
 	MaxBytes int64 `json:"max_bytes"`
@@ -118,7 +118,10 @@ func Sniff(data []byte) string {
 
 // Decode reads one photo from r within limits. Every rejection is an *Error.
 func Decode(r io.Reader, lim Limits) (*Image, error) {
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if lim.MaxBytes > 0 {
+		r = io.LimitReader(r, lim.MaxBytes+1)
+	}
+	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, newError(CodeTruncated, fmt.Errorf("read: %w", err))
 	}
