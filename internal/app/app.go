@@ -25,6 +25,8 @@ import (
 	"xiaoxiang"
 	"xiaoxiang/internal/blob"
 	"xiaoxiang/internal/core"
+	"xiaoxiang/internal/ctid"
+	"xiaoxiang/internal/ctid/ctidfake"
 	"xiaoxiang/internal/demo"
 	"xiaoxiang/internal/identity"
 	"xiaoxiang/internal/payment"
@@ -51,12 +53,14 @@ type App struct {
 	Core    *core.Service
 	Console *core.Console   // staff use cases (review, school, ops)
 	Sim     *wechatfake.Sim // dev mode only
+	CTIDSim *ctidfake.Sim   // dev mode only
 	WeChat  *wechat.Client
 	Pay     *payment.Client // nil when no merchant is configured
 	Demo    *demo.Result    // set when New seeded the demo data
-	Queue   *queue.Client   // background jobs (blob deletion; more kinds as their handlers land)
+	Queue   *queue.Client   // background jobs: blob deletion, identity verification, notifications, packages
 	BaseURL string
 
+	now      func() time.Time
 	handler  http.Handler
 	checker  core.Checker
 	ln       net.Listener
@@ -105,7 +109,7 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &App{Config: cfg, Log: o.Log}
+	a = &App{Config: cfg, Log: o.Log, now: o.Now}
 	defer func() {
 		if err != nil {
 			a.closeAll()
@@ -181,6 +185,21 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	copts := core.Options{Now: o.Now, Logger: o.Log.With("component", "core"), AppID: wcfg.MPAppID}
+	// CTID: the simulator in dev, the configured channel otherwise; without one, tasks
+	// that require CTID record "unavailable" and the reviewer decides (a human path always exists).
+	switch {
+	case cfg.Dev:
+		a.CTIDSim = ctidfake.New(ctidfake.Options{Now: o.Now})
+		cc := a.CTIDSim.Config(a.BaseURL + ctidSimPrefix)
+		cc.MinScore = cfg.CTIDMinScore
+		if copts.Identity, err = ctid.New(cc); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	case cfg.CTIDBaseURL != "":
+		if copts.Identity, err = ctid.New(ctid.Config{BaseURL: cfg.CTIDBaseURL, AppID: cfg.CTIDAppID, AppSecret: cfg.CTIDSecret, MinScore: cfg.CTIDMinScore}); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	}
 	if pcfg != nil {
 		if a.Pay, err = payment.New(ctx, *pcfg); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
@@ -200,6 +219,7 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	a.Console = core.NewConsole(a.Core, conOpts)
 	a.Queue = queue.New(a.DB, queue.Config{Now: o.Now, Logger: o.Log.With("component", "queue"), JobTimeout: 30 * time.Minute})
 	a.Queue.Handle(core.JobDeleteBlob, a.Core.HandleDeleteBlob)
+	a.Queue.Handle(core.JobVerifySubmission, a.Core.HandleVerifySubmission)
 	a.Queue.Handle(core.JobNotify, a.Console.NotifyJobHandler)
 	a.Queue.Handle(core.JobPackage, a.Console.PackageJobHandler)
 
@@ -289,6 +309,9 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 		// The simulator's pages carry their own inline styles: keep them out of our CSP.
 		outer := http.NewServeMux()
 		outer.Handle(simPrefix+"/", http.StripPrefix(simPrefix, a.Sim))
+		if a.CTIDSim != nil {
+			outer.Handle(ctidSimPrefix+"/", http.StripPrefix(ctidSimPrefix, a.CTIDSim))
+		}
 		outer.Handle("/", root)
 		h = web.RecordRoute(outer)
 	}
@@ -299,6 +322,9 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 }
 
 const simPrefix = "/_sim/wechat"
+
+// ctidSimPrefix is where the CTID simulator is mounted in dev mode.
+const ctidSimPrefix = "/_sim/ctid"
 
 // publicHostPort turns a listen address into something a browser can reach.
 func publicHostPort(addr net.Addr) string {
@@ -386,6 +412,14 @@ func (a *App) Start() {
 			rec.Run(ctx, time.Minute)
 		}()
 	}
+	if a.Config.RawRetention > 0 {
+		// Retention: retakes and the originals of approved photos are purged once a day.
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.purgeLoop(ctx, time.Hour)
+		}()
+	}
 	a.Log.Info("serving", "url", a.BaseURL, "dev", a.Config.Dev)
 }
 
@@ -420,4 +454,24 @@ func (a *App) closeAll() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// purgeLoop applies the raw-upload retention rule every interval until ctx ends.
+func (a *App) purgeLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := a.Core.PurgeRawUploads(ctx, a.now().Add(-a.Config.RawRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Error("retention purge", "error", err)
+		case n > 0:
+			a.Log.Info("retention purge", "purged", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

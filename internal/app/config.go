@@ -56,6 +56,15 @@ type Config struct {
 	PayPublicKey   string `env:"PAY_PUBLIC_KEY" help:"WeChat Pay public key (PEM)"`
 	APIv3Key       string `env:"PAY_APIV3_KEY" secret:"true" help:"32-byte APIv3 key"`
 
+	// CTID identity verification (an authorised channel); in dev the in-process simulator.
+	CTIDBaseURL  string `env:"CTID_BASE_URL" help:"CTID channel API root (empty: tasks requiring CTID fall back to manual review)"`
+	CTIDAppID    string `env:"CTID_APPID" help:"CTID channel appId"`
+	CTIDSecret   string `env:"CTID_SECRET" secret:"true" help:"CTID channel secret"`
+	CTIDMinScore int    `env:"CTID_MIN_SCORE" help:"face similarity 0-100 below which a CTID pass counts as a face mismatch (0: trust the channel)"`
+
+	// RawRetention is how long retakes and the originals of approved photos are kept.
+	RawRetention time.Duration `env:"RAW_RETENTION" help:"how long raw uploads are kept after approval or replacement (e.g. 720h)"`
+
 	// Support contacts shown on the help page (schools can add their own).
 	SupportPhone string `env:"SUPPORT_PHONE" help:"platform support phone"`
 	SupportHours string `env:"SUPPORT_HOURS" help:"platform support hours"`
@@ -70,7 +79,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Addr: ":8080", DataDir: "var", ModelsDir: "models", LogLevel: "info", LogFormat: "text",
-		Shutdown: 20 * time.Second, SessionTTL: 7 * 24 * time.Hour,
+		Shutdown: 20 * time.Second, SessionTTL: 7 * 24 * time.Hour, RawRetention: 30 * 24 * time.Hour,
 	}
 }
 
@@ -180,6 +189,12 @@ func setField(v reflect.Value, s, name string) error {
 			return fmt.Errorf("config: %s: want true or false", name)
 		}
 		v.SetBool(b)
+	case reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("config: %s: want a whole number", name)
+		}
+		v.SetInt(int64(n))
 	case reflect.Int64: // time.Duration
 		d, err := time.ParseDuration(s)
 		if err != nil {
