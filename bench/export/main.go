@@ -251,6 +251,32 @@ func run(n int, dir, dsn string, partBytes int64) error {
 	}
 	fmt.Printf("review queue page (status filter, %d rows, page in the middle): %v\n", n, time.Since(t0).Round(time.Millisecond))
 
+	// Claiming from a queue of n pending photos (then back to approved).
+	if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE submissions SET status = 'pending'`)
+		return err
+	}); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	const claims = 20
+	for range claims {
+		id, err := con.ClaimNext(ctx, actor, core.QueueFilter{}, nil)
+		if err != nil || id == 0 {
+			return fmt.Errorf("claim: %d %v", id, err)
+		}
+		if err := con.Release(ctx, actor, id); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("claim next from %d pending: %v per claim\n", n, (time.Since(t0) / claims).Round(time.Microsecond))
+	if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE submissions SET status = 'approved', claimed_by = NULL, claim_expires = NULL`)
+		return err
+	}); err != nil {
+		return err
+	}
+
 	// 3. The export package, as the school console builds it.
 	runtime.GC()
 	pk = peak{}

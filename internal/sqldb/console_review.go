@@ -149,35 +149,42 @@ func (tx *Tx) FindQueueItem(ctx context.Context, submissionID int64) (*QueueItem
 }
 
 // NextClaimable returns the id of the oldest pending submission in the
-// filter that staffID may claim at now: unclaimed, claim expired, or
-// already claimed by staffID (those first). exclude lists ids to skip.
-// It returns 0 when there is none.
+// filter that staffID may claim at now: one staffID already holds first,
+// else the oldest unclaimed or expired one. exclude lists ids to skip. It
+// returns 0 when there is none. Both steps walk the (status, submitted_at)
+// index and stop at the first match (no sort of the whole queue).
 func (tx *Tx) NextClaimable(ctx context.Context, f ReviewFilter, staffID int64, now time.Time, exclude []int64) (int64, error) {
 	f.Status = xiaoxiang.SubmissionPending
 	cond, args := f.conditions()
-	cond += " AND (s.claimed_by IS NULL OR s.claim_expires < ? OR s.claimed_by = ?)"
-	args = append(args, now, staffID)
 	if len(exclude) > 0 {
 		cond += " AND s.id NOT IN (?" + strings.Repeat(", ?", len(exclude)-1) + ")"
 		for _, id := range exclude {
 			args = append(args, id)
 		}
 	}
-	q := `SELECT s.id FROM submissions s JOIN roster_entries r ON r.id = s.roster_entry_id WHERE ` + cond +
-		` ORDER BY CASE WHEN s.claimed_by = ? THEN 0 ELSE 1 END, s.submitted_at, s.id LIMIT 1`
-	args = append(args, staffID)
+	lock := ""
 	if tx.db.dialect == Postgres {
-		q += " FOR UPDATE OF s SKIP LOCKED"
+		lock = " FOR UPDATE OF s SKIP LOCKED"
 	}
-	var id int64
-	err := tx.queryRow(ctx, q, args...).Scan(&id)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil
+	for _, step := range []struct {
+		cond string
+		args []any
+	}{
+		{" AND s.claimed_by = ? AND s.claim_expires >= ?", []any{staffID, now}},
+		{" AND (s.claimed_by IS NULL OR s.claim_expires < ?)", []any{now}},
+	} {
+		q := `SELECT s.id FROM submissions s JOIN roster_entries r ON r.id = s.roster_entry_id WHERE ` + cond + step.cond +
+			` ORDER BY s.submitted_at, s.id LIMIT 1` + lock
+		var id int64
+		err := tx.queryRow(ctx, q, append(append([]any{}, args...), step.args...)...).Scan(&id)
+		switch {
+		case err == nil:
+			return id, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, fmt.Errorf("sqldb: next claimable submission: %w", err)
 		}
-		return 0, fmt.Errorf("sqldb: next claimable submission: %w", err)
 	}
-	return id, nil
+	return 0, nil
 }
 
 // ClaimSubmission gives staffID the review lock on a pending submission
