@@ -100,6 +100,8 @@ type Service struct {
 	checker Checker
 	opts    Options
 	log     *slog.Logger
+	// payQueries limits how often RefreshPayment asks WeChat Pay about one order.
+	payQueries queryLimiter
 }
 
 // New returns a Service over db (migrated), bucket (photos), keys (PII

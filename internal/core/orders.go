@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -166,7 +167,16 @@ func (s *Service) RefreshPayment(ctx context.Context, accountID, bindingID int64
 	if s.opts.Payments == nil {
 		return nil, xiaoxiang.Errorf(xiaoxiang.EUNAVAILABLE, "微信支付暂不可用，请稍后再试。")
 	}
+	// The payment notification normally decides; the query is the fallback. A page that
+	// polls every second must not turn into one signed WeChat Pay call per second per
+	// student: query a given order at most once per payQueryInterval.
+	if !s.payQueries.allow(latest.OutTradeNo, s.now()) {
+		return &latest.Order, nil
+	}
 	tr, err := s.opts.Payments.Query(ctx, latest.OutTradeNo)
+	if payment.ErrorCode(err) == "ORDER_NOT_EXIST" {
+		return &latest.Order, nil // WeChat Pay has no payment for it yet: still unpaid
+	}
 	if err != nil {
 		return nil, xiaoxiang.WrapError(xiaoxiang.EUNAVAILABLE, "暂时无法查询支付结果，请稍后刷新。", err)
 	}
@@ -344,4 +354,36 @@ func (st orderStore) PendingRefunds(ctx context.Context, limit int) ([]string, e
 		return err
 	})
 	return out, err
+}
+
+// payQueryInterval is the least time between two WeChat Pay queries of one order made
+// on behalf of a polling student.
+const payQueryInterval = 3 * time.Second
+
+// queryLimiter remembers when each order was last queried (in-process; each web node
+// limits its own queries).
+type queryLimiter struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// allow reports whether order no may be queried at now, and records the query.
+func (l *queryLimiter) allow(no string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = map[string]time.Time{}
+	}
+	if t, ok := l.last[no]; ok && now.Sub(t) < payQueryInterval && now.Sub(t) >= 0 {
+		return false
+	}
+	if len(l.last) > 10000 { // forget old entries; the map stays small
+		for k, t := range l.last {
+			if now.Sub(t) > time.Minute {
+				delete(l.last, k)
+			}
+		}
+	}
+	l.last[no] = now
+	return true
 }

@@ -108,6 +108,13 @@ func TestPaymentFlow(t *testing.T) {
 		if st := must(e.svc.Status(e.ctx, w.ID, wb.ID))(t); st.Paid {
 			t.Fatal("a forged notification marked the order paid")
 		}
+		// A second poll within the query interval answers from our database only…
+		o = must(e.svc.RefreshPayment(e.ctx, w.ID, wb.ID))(t)
+		if o.Status != xiaoxiang.OrderCreated {
+			t.Fatalf("poll within the interval queried WeChat Pay: %s", o.Status)
+		}
+		// …and once the interval has passed it asks WeChat Pay, which says paid.
+		e.clock.Add(3 * time.Second)
 		o = must(e.svc.RefreshPayment(e.ctx, w.ID, wb.ID))(t)
 		if o.Status != xiaoxiang.OrderPaid {
 			t.Fatalf("after refresh: %s", o.Status)
