@@ -30,6 +30,8 @@ type DB struct {
 	read    *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	// Prepared-statement caches of the two SQLite pools (nil on PostgreSQL).
+	writeStmts, readStmts *stmtCache
 }
 
 // Options tune Open. The zero value works.
@@ -111,7 +113,7 @@ func openSQLite(path string, o Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	db := &DB{write: write, read: read, dialect: SQLite, now: o.Now}
+	db := &DB{write: write, read: read, dialect: SQLite, now: o.Now, writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}
 	// Create the file and switch it to WAL before readers (query_only) open it.
 	if _, err := write.Exec("SELECT 1"); err != nil {
 		db.Close()
@@ -143,12 +145,16 @@ func openPostgres(dsn string, o Options) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.writeStmts.close()
+	db.readStmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		if e := db.read.Close(); err == nil {
 			err = e
 		}
 	}
+	db.writeStmts.wait()
+	db.readStmts.wait()
 	return err
 }
 

@@ -13,9 +13,10 @@ import (
 // Tx is a transaction. Every store method is a method of Tx, so the same
 // code runs inside InTx (read-write) and View (read-only).
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
+	tx    *sql.Tx
+	db    *DB
+	now   time.Time
+	stmts *stmtCache // nil: no statement cache (PostgreSQL)
 }
 
 // Now is the time the transaction started (UTC, microseconds): every stamp
@@ -30,21 +31,21 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 // serialized; on PostgreSQL rows are locked with FOR UPDATE where the store
 // methods say so.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.write, nil, fn)
+	return db.run(ctx, db.write, db.writeStmts, nil, fn)
 }
 
 // View runs fn in a read-only transaction (on SQLite on a reader connection,
 // which sees a consistent snapshot while the writer works).
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.read, &sql.TxOptions{ReadOnly: db.dialect == Postgres}, fn)
+	return db.run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: db.dialect == Postgres}, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
-	tx := &Tx{tx: stx, db: db, now: db.Now()}
+	tx := &Tx{tx: stx, db: db, now: db.Now(), stmts: stmts}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -64,15 +65,27 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn fun
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), convertArgs(tx.db.dialect, args)...)
+	q, a := tx.db.dialect.rebind(query), convertArgs(tx.db.dialect, args)
+	if st := tx.stmts.get(q); st != nil {
+		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, a...)
+	}
+	return tx.tx.ExecContext(ctx, q, a...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.dialect.rebind(query), convertArgs(tx.db.dialect, args)...)
+	q, a := tx.db.dialect.rebind(query), convertArgs(tx.db.dialect, args)
+	if st := tx.stmts.get(q); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, a...)
+	}
+	return tx.tx.QueryContext(ctx, q, a...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), convertArgs(tx.db.dialect, args)...)
+	q, a := tx.db.dialect.rebind(query), convertArgs(tx.db.dialect, args)
+	if st := tx.stmts.get(q); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, a...)
+	}
+	return tx.tx.QueryRowContext(ctx, q, a...)
 }
 
 // Exec runs a statement written with ? placeholders (for packages such as
