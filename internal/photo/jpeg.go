@@ -8,6 +8,9 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+	"slices"
+	"sort"
+	"sync"
 )
 
 // JPEGInfo is what the marker segments of a JPEG file say (no pixel decoding).
@@ -186,43 +189,92 @@ var errSizeWindow = errors.New("no quality fits the size window")
 
 // FitJPEG finds the highest quality in [minQ, maxQ] whose file size is ≤ maxBytes, and checks
 // that it is ≥ minBytes. Size grows with quality, so the search keeps a bracket (lo fits,
-// hi does not) and probes by interpolating log(size) linearly in quality — usually 4–5
-// encodes instead of 7 for plain bisection. Colour conversion is done once.
+// hi does not) and narrows it by encoding two qualities at a time on two goroutines: first
+// minQ and a guess 60 % of the way up, then the two integers around the quality where
+// log(size), interpolated linearly between the bracket's ends, reaches maxBytes (or the
+// thirds of the bracket while its top is unprobed). Usually 2–3 rounds (4–6 encodes, the
+// wall time of 2–3). Colour conversion is done once.
 func FitJPEG(img image.Image, minQ, maxQ, minBytes, maxBytes, dpi int) (*SizeFit, error) {
 	var src image.Image = img
 	if rgba, ok := img.(*image.RGBA); ok {
 		src = toYCbCr420(rgba)
 	}
 	tries := 0
-	enc := func(q int) ([]byte, error) { tries++; return EncodeJPEG(src, q, dpi) }
-	lo, err := enc(minQ)
-	if err != nil {
-		return nil, err
+	type probe struct {
+		q    int
+		data []byte
+		err  error
 	}
+	// encAll encodes the distinct qualities qs concurrently, results in ascending quality.
+	encAll := func(qs ...int) []probe {
+		sort.Ints(qs)
+		qs = slices.Compact(qs)
+		ps := make([]probe, len(qs))
+		var wg sync.WaitGroup
+		for i, q := range qs {
+			ps[i].q = q
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ps[i].data, ps[i].err = EncodeJPEG(src, q, dpi)
+			}()
+		}
+		wg.Wait()
+		tries += len(qs)
+		return ps
+	}
+	first := []int{minQ}
+	if maxBytes > 0 && maxQ > minQ {
+		first = append(first, min(maxQ, minQ+int(float64(maxQ-minQ)*0.6))) // sizes grow fast near 100
+	}
+	ps := encAll(first...)
+	if ps[0].err != nil {
+		return nil, ps[0].err
+	}
+	lo := ps[0].data
 	if maxBytes > 0 && len(lo) > maxBytes {
 		return &SizeFit{Data: lo, Quality: minQ, Tries: tries}, fmt.Errorf("photo: fit jpeg: %d bytes at the minimum quality %d exceed %d: %w", len(lo), minQ, maxBytes, errSizeWindow)
 	}
 	best, bestQ := lo, minQ
 	qLo, sLo := minQ, len(lo)
 	qHi, sHi := maxQ+1, 0 // sHi unknown until probed
+	// update folds probes (ascending quality) into the bracket.
+	update := func(ps []probe) error {
+		for _, p := range ps {
+			if p.err != nil {
+				return p.err
+			}
+			if p.q <= qLo || p.q >= qHi {
+				continue
+			}
+			if maxBytes <= 0 || len(p.data) <= maxBytes {
+				best, bestQ = p.data, p.q
+				qLo, sLo = p.q, len(p.data)
+			} else {
+				qHi, sHi = p.q, len(p.data)
+			}
+		}
+		return nil
+	}
+	if err := update(ps[1:]); err != nil {
+		return nil, err
+	}
 	for qHi-qLo > 1 {
-		q := (qLo + qHi) / 2
-		if sHi > 0 && maxBytes > 0 {
+		var qs []int
+		switch {
+		case maxBytes <= 0:
+			qs = []int{qHi - 1} // no upper bound: the top quality fits
+		case sHi > 0:
 			t := (math.Log(float64(maxBytes)) - math.Log(float64(sLo))) / (math.Log(float64(sHi)) - math.Log(float64(sLo)))
-			q = qLo + int(math.Round(t*float64(qHi-qLo)))
-		} else if maxBytes > 0 && qLo == minQ {
-			q = min(maxQ, qLo+int(float64(maxQ-qLo)*0.6)) // first probe: sizes grow fast near 100
+			q := qLo + int(math.Floor(t*float64(qHi-qLo)))
+			q = max(qLo+1, min(qHi-2, q))
+			qs = []int{q, min(qHi-1, q+1)}
+		default:
+			d := qHi - qLo
+			qs = []int{max(qLo+1, qLo+d/3), min(qHi-1, qLo+(2*d+2)/3)}
 		}
-		q = max(qLo+1, min(qHi-1, q))
-		d, err := enc(q)
-		if err != nil {
+		if err := update(encAll(qs...)); err != nil {
 			return nil, err
-		}
-		if maxBytes <= 0 || len(d) <= maxBytes {
-			best, bestQ = d, q
-			qLo, sLo = q, len(d)
-		} else {
-			qHi, sHi = q, len(d)
 		}
 	}
 	if len(best) < minBytes {

@@ -2,6 +2,7 @@ package photo
 
 import (
 	"image"
+	"sync"
 )
 
 // composite replaces the background of img (opaque RGBA, w×h) with bg using alpha
@@ -13,36 +14,44 @@ func composite(img *image.RGBA, alpha []float32, bg [3]uint8) *image.RGBA {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	n := w * h
 	I := make([]float32, 3*n)
-	for y := range h {
-		row := img.Pix[y*img.Stride:]
-		for x := range w {
-			i := y*w + x
-			I[3*i], I[3*i+1], I[3*i+2] = float32(row[4*x])/255, float32(row[4*x+1])/255, float32(row[4*x+2])/255
+	parallelRows(h, func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			row := img.Pix[y*img.Stride:]
+			for x := range w {
+				i := y*w + x
+				I[3*i], I[3*i+1], I[3*i+2] = float32(row[4*x])/255, float32(row[4*x+1])/255, float32(row[4*x+2])/255
+			}
 		}
-	}
+	})
 	F := estimateForeground(I, alpha, w, h)
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	T := [3]float32{float32(bg[0]) / 255, float32(bg[1]) / 255, float32(bg[2]) / 255}
-	for y := range h {
-		row := out.Pix[y*out.Stride:]
-		for x := range w {
-			i := y*w + x
-			a := alpha[i]
-			for c := range 3 {
-				v := a*F[3*i+c] + (1-a)*T[c]
-				row[4*x+c] = clamp8f(v * 255)
+	parallelRows(h, func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			row := out.Pix[y*out.Stride:]
+			for x := range w {
+				i := y*w + x
+				a := alpha[i]
+				for c := range 3 {
+					v := a*F[3*i+c] + (1-a)*T[c]
+					row[4*x+c] = clamp8f(v * 255)
+				}
+				row[4*x+3] = 255
 			}
-			row[4*x+3] = 255
 		}
-	}
+	})
 	return out
 }
+
+// satPool recycles the summed-area tables of estimateForeground (2 × 10 MB at 480×640).
+var satPool sync.Pool
 
 // estimateForeground returns F (3 floats per pixel) such that I ≈ αF + (1−α)B with F and B
 // smooth, by two rounds of blur fusion (large radius, then small). Only pixels with
 // 0 < α < 1 need F (where α = 1, F = I; where α = 0, F is unused and never feeds a blur
 // because blurs weight F by α), so box means come from a summed-area table and are
-// evaluated at edge pixels only.
+// evaluated at edge pixels only. The table's 8 channels (αF, (1−α)B, α, 1−α) are built as
+// two 4-channel tables on two goroutines, and the edge pixels are split between them.
 func estimateForeground(I, alpha []float32, w, h int) []float32 {
 	n := w * h
 	F := make([]float32, 3*n)
@@ -55,59 +64,101 @@ func estimateForeground(I, alpha []float32, w, h int) []float32 {
 			edge = append(edge, int32(i))
 		}
 	}
-	const nc = 8 // αF (3), (1−α)B (3), α, 1−α
+	const nc = 4 // per table: αF (3), α | (1−α)B (3), 1−α
 	W1 := w + 1
-	sat := make([]float64, W1*(h+1)*nc)
-	var acc [nc]float64
+	size := W1 * (h + 1) * nc
+	var sats [2][]float64
+	for t := range sats {
+		if v, ok := satPool.Get().(*[]float64); ok && cap(*v) >= size {
+			sats[t] = (*v)[:size]
+		} else {
+			sats[t] = make([]float64, size)
+		}
+		clear(sats[t][:W1*nc]) // row 0
+		for y := 1; y <= h; y++ {
+			clear(sats[t][y*W1*nc : y*W1*nc+nc]) // column 0
+		}
+	}
+	defer func() {
+		for t := range sats {
+			satPool.Put(&sats[t])
+		}
+	}()
+	nf := make([]float32, 3*len(edge))
+	nb := make([]float32, 3*len(edge))
 	for _, r := range []int{max(4, max(w, h)/10), 3} {
-		for y := range h {
-			acc = [nc]float64{}
-			up := sat[y*W1*nc:]
-			cur := sat[(y+1)*W1*nc:]
-			for x := range w {
-				i := y*w + x
-				a := float64(alpha[i])
-				acc[0] += a * float64(F[3*i])
-				acc[1] += a * float64(F[3*i+1])
-				acc[2] += a * float64(F[3*i+2])
-				acc[3] += (1 - a) * float64(B[3*i])
-				acc[4] += (1 - a) * float64(B[3*i+1])
-				acc[5] += (1 - a) * float64(B[3*i+2])
-				acc[6] += a
-				acc[7] += 1 - a
-				o := (x + 1) * nc
-				for k := range nc {
-					cur[o+k] = up[o+k] + acc[k]
+		var wg sync.WaitGroup
+		for t := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sat := sats[t]
+				src := F
+				if t == 1 {
+					src = B
 				}
-			}
+				var acc [nc]float64
+				for y := range h {
+					acc = [nc]float64{}
+					up := sat[y*W1*nc:]
+					cur := sat[(y+1)*W1*nc:]
+					for x := range w {
+						i := y*w + x
+						a := float64(alpha[i])
+						if t == 1 {
+							a = 1 - a
+						}
+						acc[0] += a * float64(src[3*i])
+						acc[1] += a * float64(src[3*i+1])
+						acc[2] += a * float64(src[3*i+2])
+						acc[3] += a
+						o := (x + 1) * nc
+						for k := range nc {
+							cur[o+k] = up[o+k] + acc[k]
+						}
+					}
+				}
+			}()
 		}
-		nf := make([]float32, 3*len(edge))
-		nb := make([]float32, 3*len(edge))
-		for e, i32 := range edge {
-			i := int(i32)
-			x, y := i%w, i/w
-			x0, x1 := max(0, x-r), min(w, x+r+1)
-			y0, y1 := max(0, y-r), min(h, y+r+1)
-			var m [nc]float64
-			a00, a01 := (y0*W1+x0)*nc, (y0*W1+x1)*nc
-			a10, a11 := (y1*W1+x0)*nc, (y1*W1+x1)*nc
-			for k := range nc {
-				m[k] = sat[a11+k] - sat[a01+k] - sat[a10+k] + sat[a00+k]
-			}
-			a := alpha[i]
-			for c := range 3 {
-				fb, bgb := I[3*i+c], I[3*i+c]
-				if m[6] > 1e-6 {
-					fb = float32(m[c] / m[6])
+		wg.Wait()
+		half := len(edge) / 2
+		for t := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e0, e1 := 0, half
+				if t == 1 {
+					e0, e1 = half, len(edge)
 				}
-				if m[7] > 1e-6 {
-					bgb = float32(m[3+c] / m[7])
+				for e := e0; e < e1; e++ {
+					i := int(edge[e])
+					x, y := i%w, i/w
+					x0, x1 := max(0, x-r), min(w, x+r+1)
+					y0, y1 := max(0, y-r), min(h, y+r+1)
+					var m [2 * nc]float64
+					a00, a01 := (y0*W1+x0)*nc, (y0*W1+x1)*nc
+					a10, a11 := (y1*W1+x0)*nc, (y1*W1+x1)*nc
+					for k := range nc {
+						m[k] = sats[0][a11+k] - sats[0][a01+k] - sats[0][a10+k] + sats[0][a00+k]
+						m[nc+k] = sats[1][a11+k] - sats[1][a01+k] - sats[1][a10+k] + sats[1][a00+k]
+					}
+					a := alpha[i]
+					for c := range 3 {
+						fb, bgb := I[3*i+c], I[3*i+c]
+						if m[3] > 1e-6 {
+							fb = float32(m[c] / m[3])
+						}
+						if m[nc+3] > 1e-6 {
+							bgb = float32(m[nc+c] / m[nc+3])
+						}
+						resid := I[3*i+c] - a*fb - (1-a)*bgb
+						nf[3*e+c] = clamp01(fb + a*resid)
+						nb[3*e+c] = clamp01(bgb + (1-a)*resid)
+					}
 				}
-				resid := I[3*i+c] - a*fb - (1-a)*bgb
-				nf[3*e+c] = clamp01(fb + a*resid)
-				nb[3*e+c] = clamp01(bgb + (1-a)*resid)
-			}
+			}()
 		}
+		wg.Wait()
 		for e, i := range edge {
 			copy(F[3*i:3*i+3], nf[3*e:3*e+3])
 			copy(B[3*i:3*i+3], nb[3*e:3*e+3])

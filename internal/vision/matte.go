@@ -27,28 +27,21 @@ const refineLo, refineHi float32 = 0.2, 0.8
 // boxMean replaces src (w×h) by the mean over the (2r+1)² window around each
 // pixel, windows clipped at the borders (running sums: O(1) per pixel).
 // tmp must have len w*h; the result is written to dst (may alias nothing else).
+// The horizontal pass handles two rows at a time (two independent running sums
+// overlap in the pipeline) and the vertical pass reads, writes and updates the
+// column sums in one sweep; the arithmetic (and so the result) is that of the
+// plain three-sweep form.
 func boxMean(dst, src, tmp []float32, w, h, r int) {
-	// Horizontal pass: tmp = row sums / count.
-	inv := make([]float32, max(w, h))
+	inv := make([]float32, w)
 	for x := 0; x < w; x++ {
 		inv[x] = 1 / float32(min(x+r, w-1)-max(x-r, 0)+1)
 	}
-	for y := 0; y < h; y++ {
-		row := src[y*w : (y+1)*w]
-		out := tmp[y*w : (y+1)*w]
-		var s float32
-		for x := 0; x <= min(r, w-1); x++ {
-			s += row[x]
-		}
-		for x := 0; x < w; x++ {
-			out[x] = s * inv[x]
-			if add := x + r + 1; add < w {
-				s += row[add]
-			}
-			if lo := x - r; lo >= 0 {
-				s -= row[lo]
-			}
-		}
+	y := 0
+	for ; y+1 < h; y += 2 {
+		boxRows2(src[y*w:(y+1)*w], src[(y+1)*w:(y+2)*w], tmp[y*w:(y+1)*w], tmp[(y+1)*w:(y+2)*w], inv, r)
+	}
+	if y < h {
+		boxRow(src[y*w:(y+1)*w], tmp[y*w:(y+1)*w], inv, r)
 	}
 	// Vertical pass over columns, processed row by row for locality.
 	acc := make([]float32, w)
@@ -63,21 +56,92 @@ func boxMean(dst, src, tmp []float32, w, h, r int) {
 		lo := y - r
 		n := 1 / float32(min(y+r, h-1)-max(lo, 0)+1)
 		out := dst[y*w : (y+1)*w]
-		for x := range out {
-			out[x] = acc[x] * n
-		}
-		if add := y + r + 1; add < h {
-			row := tmp[add*w : (add+1)*w]
-			for x := range acc {
-				acc[x] += row[x]
+		out = out[:len(acc)]
+		add := y + r + 1
+		switch {
+		case add < h && lo >= 0:
+			ar := tmp[add*w : (add+1)*w][:len(acc)]
+			lr := tmp[lo*w : (lo+1)*w][:len(acc)]
+			for x, v := range acc {
+				out[x] = v * n
+				v += ar[x]
+				acc[x] = v - lr[x]
+			}
+		case add < h:
+			ar := tmp[add*w : (add+1)*w][:len(acc)]
+			for x, v := range acc {
+				out[x] = v * n
+				acc[x] = v + ar[x]
+			}
+		case lo >= 0:
+			lr := tmp[lo*w : (lo+1)*w][:len(acc)]
+			for x, v := range acc {
+				out[x] = v * n
+				acc[x] = v - lr[x]
+			}
+		default:
+			for x, v := range acc {
+				out[x] = v * n
 			}
 		}
-		if lo >= 0 {
-			row := tmp[lo*w : (lo+1)*w]
-			for x := range acc {
-				acc[x] -= row[x]
-			}
+	}
+}
+
+// boxRow is the horizontal running-sum pass of boxMean on one row.
+func boxRow(row, out, inv []float32, r int) {
+	w := len(row)
+	var s float32
+	for x := 0; x <= min(r, w-1); x++ {
+		s += row[x]
+	}
+	for x := 0; x < w; x++ {
+		out[x] = s * inv[x]
+		if add := x + r + 1; add < w {
+			s += row[add]
 		}
+		if lo := x - r; lo >= 0 {
+			s -= row[lo]
+		}
+	}
+}
+
+// boxRows2 is boxRow on two rows at once.
+func boxRows2(r0, r1, o0, o1, inv []float32, r int) {
+	w := len(r0)
+	if 2*r+2 > w {
+		boxRow(r0, o0, inv, r)
+		boxRow(r1, o1, inv, r)
+		return
+	}
+	r1, o0, o1, inv = r1[:w], o0[:w], o1[:w], inv[:w]
+	var s0, s1 float32
+	for x := 0; x <= r; x++ {
+		s0 += r0[x]
+		s1 += r1[x]
+	}
+	// x in [0, r): add only (x+r+1 ≤ 2r < w).
+	x := 0
+	for ; x < r; x++ {
+		o0[x] = s0 * inv[x]
+		o1[x] = s1 * inv[x]
+		s0 += r0[x+r+1]
+		s1 += r1[x+r+1]
+	}
+	// x in [r, w-r-1): add and subtract.
+	for ; x+r+1 < w; x++ {
+		o0[x] = s0 * inv[x]
+		o1[x] = s1 * inv[x]
+		s0 += r0[x+r+1]
+		s1 += r1[x+r+1]
+		s0 -= r0[x-r]
+		s1 -= r1[x-r]
+	}
+	// x in [w-r-1, w): subtract only.
+	for ; x < w; x++ {
+		o0[x] = s0 * inv[x]
+		o1[x] = s1 * inv[x]
+		s0 -= r0[x-r]
+		s1 -= r1[x-r]
 	}
 }
 
