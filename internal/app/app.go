@@ -213,6 +213,9 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	a.checker = checker
 	a.Core = core.New(a.DB, a.Bucket, a.Keys, checker, copts)
 	conOpts := core.ConsoleOptions{LinkKey: deriveKey(sessKey, "console-links")}
+	if err := a.configureSubscriptions(&conOpts); err != nil {
+		return nil, err
+	}
 	if a.Pay != nil {
 		conOpts.Refunder = a.Pay // approved refunds go to WeChat Pay (the simulator in dev)
 	}
@@ -268,7 +271,7 @@ func New(ctx context.Context, cfg Config, opts ...Options) (a *App, err error) {
 	}
 	// Staff consoles (/staff login, /school, /review, /ops): their own sessions and CSRF.
 	kit, err := console.New(console.Options{Console: a.Console, Log: o.Log.With("component", "console"), Secure: secure,
-		CSRFKey: deriveKey(sessKey, "console-csrf")})
+		CSRFKey: deriveKey(sessKey, "console-csrf"), TrustProxy: cfg.TrustProxy})
 	if err != nil {
 		return nil, fmt.Errorf("app: console: %w", err)
 	}
@@ -412,6 +415,14 @@ func (a *App) Start() {
 			rec.Run(ctx, time.Minute)
 		}()
 	}
+	// Deadline reminders: students with unfinished tasks closing within 48 h (once each).
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.every(ctx, time.Hour, "deadline reminders", func(ctx context.Context) (int, error) {
+			return a.Console.NotifyDeadlines(ctx, 48*time.Hour)
+		})
+	}()
 	if a.Config.RawRetention > 0 {
 		// Retention: retakes and the originals of approved photos are purged once a day.
 		a.wg.Add(1)
@@ -458,15 +469,23 @@ func (a *App) closeAll() {
 
 // purgeLoop applies the raw-upload retention rule every interval until ctx ends.
 func (a *App) purgeLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	a.every(ctx, every, "retention purge", func(ctx context.Context) (int, error) {
+		return a.Core.PurgeRawUploads(ctx, a.now().Add(-a.Config.RawRetention))
+	})
+}
+
+// every runs job now and then every interval until ctx ends, logging failures and
+// non-zero counts under name.
+func (a *App) every(ctx context.Context, interval time.Duration, name string, job func(context.Context) (int, error)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := a.Core.PurgeRawUploads(ctx, a.now().Add(-a.Config.RawRetention))
+		n, err := job(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			a.Log.Error("retention purge", "error", err)
+			a.Log.Error(name, "error", err)
 		case n > 0:
-			a.Log.Info("retention purge", "purged", n)
+			a.Log.Info(name, "count", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -474,4 +493,50 @@ func (a *App) purgeLoop(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// configureSubscriptions sets the WeChat subscription-message templates and sender of
+// the console's notification jobs. Without templates notifications stay in-app only.
+// In dev the templates default to the simulator's, and a student's in-app 允许微信通知
+// also grants the simulator's credit (on a phone, wx.requestSubscribeMessage does that
+// between the phone and WeChat, never through our server).
+func (a *App) configureSubscriptions(o *core.ConsoleOptions) error {
+	cfg := a.Config
+	ids := map[string]string{core.NotifyReviewResult: cfg.TplReview, core.NotifyPaymentResult: cfg.TplPayment,
+		core.NotifyDeadline: cfg.TplDeadline, core.NotifyManualEntry: cfg.TplManual}
+	if cfg.Dev {
+		for k, id := range ids {
+			if id == "" {
+				ids[k] = "sim-tpl-" + k
+			}
+		}
+	}
+	keys := strings.Split(cfg.TplKeys, ",")
+	if cfg.TplKeys == "" {
+		keys = []string{"thing1", "thing2", "time3"}
+	}
+	if len(keys) != 3 {
+		return errors.New("app: XIAOXIANG_WECHAT_TPL_KEYS: want three comma-separated field names (title,body,time)")
+	}
+	o.Templates = map[string]core.SubscribeTemplate{}
+	for kind, id := range ids {
+		if id != "" {
+			o.Templates[kind] = core.SubscribeTemplate{TemplateID: id, Page: "pages/index/index",
+				TitleKey: strings.TrimSpace(keys[0]), BodyKey: strings.TrimSpace(keys[1]), TimeKey: strings.TrimSpace(keys[2])}
+		}
+	}
+	if len(o.Templates) == 0 {
+		return nil
+	}
+	o.Sender = a.Core.AccountSender(func(ctx context.Context, openID string, m core.SubscribeMessage) error {
+		if a.Sim != nil {
+			a.Sim.GrantSubscription(openID, m.TemplateID, 1)
+		}
+		err := a.WeChat.SendSubscribe(ctx, wechat.Message{ToUser: openID, TemplateID: m.TemplateID, Page: m.Page, Data: m.Data})
+		if wechat.ErrCode(err) == wechat.CodeNoSubscription {
+			return fmt.Errorf("%w: %w", err, core.ErrPermanent)
+		}
+		return err
+	})
+	return nil
 }

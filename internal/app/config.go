@@ -56,6 +56,15 @@ type Config struct {
 	PayPublicKey   string `env:"PAY_PUBLIC_KEY" help:"WeChat Pay public key (PEM)"`
 	APIv3Key       string `env:"PAY_APIV3_KEY" secret:"true" help:"32-byte APIv3 key"`
 
+	// WeChat subscription-message templates (mini-program 订阅消息), one per notification kind.
+	// Each template's fields are named by TplKeys: title, body and time (e.g. thing1,thing2,time3).
+	TplReview   string `env:"WECHAT_TPL_REVIEW" help:"subscription template id for review results (empty: in-app only)"`
+	TplPayment  string `env:"WECHAT_TPL_PAYMENT" help:"subscription template id for payment results"`
+	TplDeadline string `env:"WECHAT_TPL_DEADLINE" help:"subscription template id for deadline reminders"`
+	TplManual   string `env:"WECHAT_TPL_MANUAL" help:"subscription template id for manual-entry decisions"`
+	TplKeys     string `env:"WECHAT_TPL_KEYS" help:"template field names for title,body,time (default thing1,thing2,time3)"`
+	TrustProxy  bool   `env:"TRUST_PROXY" help:"take client IPs from X-Forwarded-For (only behind your own reverse proxy)"`
+
 	// CTID identity verification (an authorised channel); in dev the in-process simulator.
 	CTIDBaseURL  string `env:"CTID_BASE_URL" help:"CTID channel API root (empty: tasks requiring CTID fall back to manual review)"`
 	CTIDAppID    string `env:"CTID_APPID" help:"CTID channel appId"`
