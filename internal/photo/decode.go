@@ -436,12 +436,31 @@ func shrinkYCbCr(dst *image.RGBA, s *image.YCbCr, f int, limited bool) {
 			clear(cn)
 			for dy := range f {
 				yrow := s.Y[(oy*f+dy)*s.YStride:]
-				for ox := range ow {
-					var acc int32
-					for _, v := range yrow[ox*f : ox*f+f] {
-						acc += int32(v)
+				yrow = yrow[:ow*f]
+				switch f { // unrolled common factors
+				case 2:
+					for ox := range ys {
+						p := yrow[2*ox : 2*ox+2 : 2*ox+2]
+						ys[ox] += int32(p[0]) + int32(p[1])
 					}
-					ys[ox] += acc
+				case 3:
+					for ox := range ys {
+						p := yrow[3*ox : 3*ox+3 : 3*ox+3]
+						ys[ox] += int32(p[0]) + int32(p[1]) + int32(p[2])
+					}
+				case 4:
+					for ox := range ys {
+						p := yrow[4*ox : 4*ox+4 : 4*ox+4]
+						ys[ox] += int32(p[0]) + int32(p[1]) + int32(p[2]) + int32(p[3])
+					}
+				default:
+					for ox := range ys {
+						var acc int32
+						for _, v := range yrow[ox*f : ox*f+f] {
+							acc += int32(v)
+						}
+						ys[ox] += acc
+					}
 				}
 			}
 			ca := ((b.Min.Y + oy*f) >> sy) - cy0
@@ -449,8 +468,15 @@ func shrinkYCbCr(dst *image.RGBA, s *image.YCbCr, f int, limited bool) {
 			for cy := ca; cy <= cb; cy++ {
 				cbrow := s.Cb[cy*s.CStride:]
 				crrow := s.Cr[cy*s.CStride:]
-				for ox := range ow {
-					for cx := cxa[ox]; cx <= cxb[ox]; cx++ {
+				for ox := range ys {
+					a, z := cxa[ox], cxb[ox]
+					if z == a+1 { // the usual case for f = 2…4 with 2× chroma
+						cbs[ox] += int32(cbrow[a]) + int32(cbrow[z])
+						crs[ox] += int32(crrow[a]) + int32(crrow[z])
+						cn[ox] += 2
+						continue
+					}
+					for cx := a; cx <= z; cx++ {
 						cbs[ox] += int32(cbrow[cx])
 						crs[ox] += int32(crrow[cx])
 						cn[ox]++
