@@ -4,6 +4,7 @@
 //	xiaoxiang serve [--dev] [--demo] [--addr :8080] [--models DIR]
 //	xiaoxiang migrate
 //	xiaoxiang demo
+//	xiaoxiang staff add --username NAME --role operator|school_admin|reviewer [--school CODE]
 //	xiaoxiang vision analyze PHOTO [--json] [--debug-png OUT]
 //	xiaoxiang photo check PHOTO [--json] [--profile NAME]
 //	xiaoxiang photo standardize PHOTO -o OUT.jpg [--profile NAME] [--json]
@@ -35,6 +36,7 @@ func commands() []command {
 		{"serve", "serve the web app (student, school, review, ops, API)", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"demo", "seed the demo dataset into the database", runDemo},
+		{"staff", "staff add: create a staff account (the first operator of a new installation)", runStaff},
 		{"vision", "vision analyze PHOTO: faces, mesh, pose, mask", runVision},
 		{"photo", "photo check|standardize PHOTO: quality checks and CHSI standardization", runPhoto},
 	}
