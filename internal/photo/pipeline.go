@@ -292,8 +292,19 @@ func (p *Pipeline) verify(ctx context.Context, res *Result, data []byte, prof *P
 	if err != nil {
 		return fmt.Errorf("photo: verify: decode own output: %w", err)
 	}
-	// The output holds one centred face on a plain background: one detector pass suffices.
-	a, err := p.an.Analyze(ctx, img.RGBA, vision.AnalyzeOptions{Mask: true, FastFaces: true})
+	// The output holds one centred face on a plain background, where the plan put it: the
+	// input's mesh mapped through the crop and scale tells the vision engine where to run
+	// the face mesh (no detector pass, one mesh pass); everything is measured on the file.
+	opts := vision.AnalyzeOptions{Mask: true, FastFaces: true}
+	if rep := res.Report; rep != nil && rep.analysis != nil && rep.analysis.Main != nil {
+		pl := rep.Measures.Plan
+		hint := make([]vision.Point3, len(rep.analysis.Main.Mesh))
+		for i, q := range rep.analysis.Main.Mesh {
+			hint[i] = vision.Point3{X: (q.X - pl.CropX) * pl.Scale, Y: (q.Y - pl.CropY) * pl.Scale, Z: q.Z * pl.Scale}
+		}
+		opts.FaceHint = hint
+	}
+	a, err := p.an.Analyze(ctx, img.RGBA, opts)
 	if err != nil {
 		return fmt.Errorf("photo: verify: analyze: %w", err)
 	}

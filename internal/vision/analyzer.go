@@ -49,6 +49,14 @@ type AnalyzeOptions struct {
 	// Sequential runs the mask stages after detection and mesh instead of
 	// concurrently with them (for timing each stage in isolation).
 	Sequential bool
+	// FaceHint, when it holds a 468-point mesh, is where the main face is expected in
+	// this image (e.g. an earlier analysis of the source mapped through a crop and
+	// scale, as when verifying a standardized photo). The detector and the candidate
+	// mesh passes are skipped: the mesh runs once on the ROI derived from the hint
+	// (as the second mesh pass does from the first) and counts as a face when its
+	// face-presence probability is ≥ 0.25. Faces then holds only that face, with the
+	// mesh's bounding box, the mesh score and keypoints taken from the mesh.
+	FaceHint []Point3
 }
 
 // Analyzer holds the loaded models. It is safe for concurrent use.
@@ -193,17 +201,32 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 		}()
 	}
 
-	td := time.Now()
-	cands, err := a.detectFaces(ctx, r, opts.FastFaces)
-	res.Timings["detect"] = ms(time.Since(td))
-	if err == nil {
+	var err error
+	if len(opts.FaceHint) == meshPoints {
 		tm := time.Now()
-		var meshes []meshResult
-		res.Faces, meshes, err = a.verifyFaces(r, cands)
-		if err == nil && len(res.Faces) > 0 {
-			res.Main, err = a.faceDetail(r, res.Faces[0], meshes[0], !opts.SinglePassMesh)
+		var m []Point3
+		var s float64
+		m, s, err = a.runMesh(r, roiFromMesh(opts.FaceHint))
+		if err == nil && s >= meshMinFace {
+			f := faceFromMesh(m, s)
+			res.Faces = []Face{f}
+			res.Main, err = a.faceDetail(r, f, meshResult{m, s}, false)
 		}
 		res.Timings["mesh"] = ms(time.Since(tm))
+	} else {
+		td := time.Now()
+		var cands []detection
+		cands, err = a.detectFaces(ctx, r, opts.FastFaces)
+		res.Timings["detect"] = ms(time.Since(td))
+		if err == nil {
+			tm := time.Now()
+			var meshes []meshResult
+			res.Faces, meshes, err = a.verifyFaces(r, cands)
+			if err == nil && len(res.Faces) > 0 {
+				res.Main, err = a.faceDetail(r, res.Faces[0], meshes[0], !opts.SinglePassMesh)
+			}
+			res.Timings["mesh"] = ms(time.Since(tm))
+		}
 	}
 	// Pose shoulders (optional) run while the mask is still being computed.
 	var poseSh Shoulders
@@ -429,6 +452,27 @@ func (a *Analyzer) verifyFaces(r *raster, cands []detection) ([]Face, []meshResu
 		}
 	}
 	return faces, meshes, nil
+}
+
+// faceFromMesh is the Face of a mesh found without the detector (AnalyzeOptions.FaceHint):
+// the mesh's bounding box, its face-presence score and keypoints from mesh points (eye
+// corners' midpoints, nose tip, inner-lip midpoint, cheek points).
+func faceFromMesh(m []Point3, score float64) Face {
+	x0, y0 := math.Inf(1), math.Inf(1)
+	x1, y1 := math.Inf(-1), math.Inf(-1)
+	for _, p := range m {
+		x0, y0 = math.Min(x0, p.X), math.Min(y0, p.Y)
+		x1, y1 = math.Max(x1, p.X), math.Max(y1, p.Y)
+	}
+	mid := func(i, j int) Point { return Point{(m[i].X + m[j].X) / 2, (m[i].Y + m[j].Y) / 2} }
+	f := Face{Box: Rect{x0, y0, x1 - x0, y1 - y0}, Score: score}
+	f.Keypoints[KeyRightEye] = mid(33, 133)
+	f.Keypoints[KeyLeftEye] = mid(362, 263)
+	f.Keypoints[KeyNose] = Point{m[1].X, m[1].Y}
+	f.Keypoints[KeyMouth] = mid(13, 14)
+	f.Keypoints[KeyRightEar] = Point{m[234].X, m[234].Y}
+	f.Keypoints[KeyLeftEar] = Point{m[454].X, m[454].Y}
+	return f
 }
 
 // faceDetail computes the mesh, pose and metrics of one face from its first mesh pass.

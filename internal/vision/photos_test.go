@@ -457,3 +457,44 @@ func TestAnalyzeBadInput(t *testing.T) {
 		t.Errorf("blank image: %+v", res)
 	}
 }
+
+// TestFaceHint: with the mesh of a full analysis as the hint, the single mesh pass lands
+// on the same face (same eye line and face width within a pixel or two); a hint on the
+// plain background finds no face.
+func TestFaceHint(t *testing.T) {
+	path := filepath.Join(fixturesDir(t), "pigo_sample.jpg")
+	ref := analyse(t, path, full)
+	img, err := DecodeFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := testAnalyzer(t).Analyze(context.Background(), img, AnalyzeOptions{Mask: true, FaceHint: ref.Main.Mesh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Main == nil || len(a.Faces) != 1 {
+		t.Fatalf("hinted analysis found %d faces, main %v", len(a.Faces), a.Main != nil)
+	}
+	d, r := a.Main, ref.Main
+	if math.Abs(d.EyeLine-r.EyeLine) > 2 || math.Abs(d.FaceWidth-r.FaceWidth) > 3 || math.Abs(d.Chin.Y-r.Chin.Y) > 3 {
+		t.Errorf("hinted eye line %.1f face width %.1f chin %.1f; detector path %.1f %.1f %.1f", d.EyeLine, d.FaceWidth, d.Chin.Y, r.EyeLine, r.FaceWidth, r.Chin.Y)
+	}
+	if !a.HeadTopFound || math.Abs(a.HeadTop.Y-ref.HeadTop.Y) > 2 {
+		t.Errorf("head top %+v vs %+v", a.HeadTop, ref.HeadTop)
+	}
+	if _, ok := a.Timings["detect"]; ok {
+		t.Error("detector ran despite the hint")
+	}
+	// The same mesh shifted onto the top-left background corner (scaled down).
+	off := make([]Point3, len(r.Mesh))
+	for i, p := range r.Mesh {
+		off[i] = Point3{p.X*0.25 + 2, p.Y*0.25 + 2, p.Z * 0.25}
+	}
+	b, err := testAnalyzer(t).Analyze(context.Background(), img, AnalyzeOptions{FaceHint: off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Main != nil {
+		t.Errorf("hint on the background gave a face (score %.2f)", b.Main.MeshScore)
+	}
+}
