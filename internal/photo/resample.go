@@ -64,8 +64,15 @@ func clampi(v, lo, hi int) int {
 	return v
 }
 
+// extent is the source index range [e0, e1] the taps reach before clamping.
+func (t taps) extent() (e0, e1 int) {
+	return t.start[0], t.start[len(t.start)-1] + t.n - 1
+}
+
 // cropResample resamples the source rectangle (x, y, w, h) — which may extend past the
-// image, edge pixels replicate — of src into a new ow×oh RGBA.
+// image, edge pixels replicate — of src into a new ow×oh RGBA. Each source row is first
+// widened to the taps' unclamped extent (edge pixels replicated), so every output pixel
+// reads n contiguous samples.
 func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	tx := makeTaps(ow, x, w, sw)
@@ -75,29 +82,30 @@ func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 	r1 := clampi(ty.start[oh-1]+ty.n-1, 0, sh-1)
 	rows := r1 - r0 + 1
 	tmp := make([]float32, rows*ow*3)
-	// Source columns needed.
-	c0, c1 := int(tx.idx[0]), int(tx.idx[0])
-	for _, v := range tx.idx {
-		c0, c1 = min(c0, int(v)), max(c1, int(v))
-	}
-	span := c1 - c0 + 1
+	e0, e1 := tx.extent()
+	span := e1 - e0 + 1
 	parallelRows(rows, func(a, b int) {
-		fr, fg, fb := make([]float32, span), make([]float32, span), make([]float32, span)
+		ext := make([]float32, 3*span)
 		for r := a; r < b; r++ {
-			srow := src.Pix[(r0+r)*src.Stride+c0*4 : (r0+r)*src.Stride+(c1+1)*4]
+			srow := src.Pix[(r0+r)*src.Stride : (r0+r)*src.Stride+4*sw]
 			for i := range span {
-				fr[i], fg[i], fb[i] = float32(srow[4*i]), float32(srow[4*i+1]), float32(srow[4*i+2])
+				c := clampi(e0+i, 0, sw-1)
+				p := srow[4*c : 4*c+3 : 4*c+3]
+				q := ext[3*i : 3*i+3 : 3*i+3]
+				q[0], q[1], q[2] = float32(p[0]), float32(p[1]), float32(p[2])
 			}
 			trow := tmp[r*ow*3 : (r+1)*ow*3]
+			n := tx.n
 			for i := range ow {
 				var cr, cg, cb float32
-				ws := tx.w[i*tx.n : (i+1)*tx.n]
-				ix := tx.idx[i*tx.n : (i+1)*tx.n]
+				ws := tx.w[i*n : (i+1)*n]
+				base := 3 * (tx.start[i] - e0)
+				px := ext[base : base+3*n]
 				for k, wk := range ws {
-					j := int(ix[k]) - c0
-					cr += wk * fr[j]
-					cg += wk * fg[j]
-					cb += wk * fb[j]
+					q := px[3*k : 3*k+3 : 3*k+3]
+					cr += wk * q[0]
+					cg += wk * q[1]
+					cb += wk * q[2]
 				}
 				trow[i*3], trow[i*3+1], trow[i*3+2] = cr, cg, cb
 			}
@@ -105,16 +113,18 @@ func cropResample(src *image.RGBA, x, y, w, h float64, ow, oh int) *image.RGBA {
 	})
 	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
 	parallelRows(oh, func(a, b int) {
+		acc := make([]float32, ow*3)
 		for j := a; j < b; j++ {
 			ws := ty.w[j*ty.n : (j+1)*ty.n]
 			ix := ty.idx[j*ty.n : (j+1)*ty.n]
 			drow := dst.Pix[j*dst.Stride:]
-			acc := make([]float32, ow*3)
+			clear(acc)
 			for k, wk := range ws {
 				if wk == 0 {
 					continue
 				}
 				row := tmp[(int(ix[k])-r0)*ow*3 : (int(ix[k])-r0+1)*ow*3]
+				row = row[:len(acc)]
 				for i, v := range row {
 					acc[i] += wk * v
 				}
@@ -137,14 +147,22 @@ func cropResampleMask(pix []uint8, sw, sh int, x, y, w, h float64, ow, oh int) [
 	r1 := clampi(ty.start[oh-1]+ty.n-1, 0, sh-1)
 	rows := r1 - r0 + 1
 	tmp := make([]float32, rows*ow)
+	e0, e1 := tx.extent()
+	span := e1 - e0 + 1
 	parallelRows(rows, func(a, b int) {
+		ext := make([]float32, span)
 		for r := a; r < b; r++ {
-			srow := pix[(r0+r)*sw:]
+			srow := pix[(r0+r)*sw : (r0+r+1)*sw]
+			for i := range ext {
+				ext[i] = float32(srow[clampi(e0+i, 0, sw-1)])
+			}
+			n := tx.n
 			for i := range ow {
 				var c float32
-				ix := tx.idx[i*tx.n : (i+1)*tx.n]
-				for k, wk := range tx.w[i*tx.n : (i+1)*tx.n] {
-					c += wk * float32(srow[ix[k]])
+				base := tx.start[i] - e0
+				px := ext[base : base+n]
+				for k, wk := range tx.w[i*n : (i+1)*n] {
+					c += wk * px[k]
 				}
 				tmp[r*ow+i] = c
 			}
