@@ -41,13 +41,30 @@ func newRaster(img image.Image) *raster {
 	r.pix = make([]uint8, 3*w*h)
 	switch src := img.(type) {
 	case *image.RGBA:
-		for y := 0; y < h; y++ {
-			row := src.Pix[(y)*src.Stride : (y)*src.Stride+4*w]
-			out := r.pix[3*y*w : 3*(y+1)*w]
-			for x := 0; x < w; x++ {
-				out[3*x], out[3*x+1], out[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+		// Packed RGB and luma in one sweep, rows split over two goroutines.
+		r.lum = make([]uint8, w*h)
+		rows := func(y0, y1 int) {
+			for y := y0; y < y1; y++ {
+				row := src.Pix[y*src.Stride : y*src.Stride+4*w]
+				out := r.pix[3*y*w : 3*(y+1)*w]
+				lum := r.lum[y*w : (y+1)*w]
+				for x := range lum {
+					p := row[4*x : 4*x+3 : 4*x+3]
+					o := out[3*x : 3*x+3 : 3*x+3]
+					o[0], o[1], o[2] = p[0], p[1], p[2]
+					lum[x] = uint8((19595*uint32(p[0]) + 38470*uint32(p[1]) + 7471*uint32(p[2]) + 1<<15) >> 16)
+				}
 			}
 		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows(h/2, h)
+		}()
+		rows(0, h/2)
+		wg.Wait()
+		return r
 	case *image.NRGBA:
 		for y := 0; y < h; y++ {
 			row := src.Pix[(y)*src.Stride : (y)*src.Stride+4*w]
