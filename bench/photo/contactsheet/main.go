@@ -1,10 +1,13 @@
 // Command contactsheet standardizes every photo of a folder (default: the shared dev set) and
 // writes a PNG contact sheet: for each photo the input, the standardized output and a 3×
 // zoom of the output around the top of the head (hair edge: halo, fringe), with the verdict.
-// The sheet shows the dev photos, which must not be committed: write it under bench/out/
-// (git-ignored).
+// Photos that get no file are shown with the failed checks (ID, value, accepted range) as
+// the cell text. The dev-photo sheet must not be committed: write it under bench/out/
+// (git-ignored). The committed sheet is made from the registry fixtures only (MIT, from
+// pinned packages; see scripts/fetch-fixtures.sh):
 //
 //	go run ./bench/photo/contactsheet -o bench/out/photo_contact_sheet.png
+//	go run ./bench/photo/contactsheet -dir .cache/fixtures -o bench/photo/fixtures_contact_sheet.png
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -59,6 +63,7 @@ func run(dir, out, models, profileID string) error {
 	type row struct {
 		name, verdict string
 		in, res, zoom *image.RGBA
+		lines         []string // failure reasons (no output)
 	}
 	var rows []row
 	for _, f := range files {
@@ -73,19 +78,22 @@ func run(dir, out, models, profileID string) error {
 		img, err := photo.DecodeBytes(data, photo.DefaultLimits())
 		if err != nil {
 			fmt.Printf("%-30s rejected: %v\n", filepath.Base(f), err)
+			rows = append(rows, row{name: filepath.Base(f), verdict: "rejected", lines: wrap(ascii(err.Error()), 40)})
 			continue
 		}
 		res, err := pl.Standardize(context.Background(), img, prof)
 		if err != nil {
 			return err
 		}
+		w := img.RGBA.Rect.Dx() * cellH / img.RGBA.Rect.Dy()
+		in := photo.Thumbnail(img.RGBA, max(1, w), cellH)
 		if res.JPEG == nil {
-			fmt.Printf("%-30s no output (%s)\n", filepath.Base(f), res.Verdict)
+			lines := failReasons(res)
+			fmt.Printf("%-30s no output (%s): %s\n", filepath.Base(f), res.Verdict, strings.Join(lines, "; "))
+			rows = append(rows, row{name: filepath.Base(f), verdict: "no file", in: in, lines: lines})
 			continue
 		}
 		o := res.Image()
-		w := img.RGBA.Rect.Dx() * cellH / img.RGBA.Rect.Dy()
-		in := photo.Thumbnail(img.RGBA, max(1, w), cellH)
 		// 3× zoom of an 80×107 window centred on the head top.
 		ht := int(res.Output.HeadTop)
 		zx := prof.Width/2 - 40 + int(res.Output.CentreOffset)
@@ -93,7 +101,7 @@ func run(dir, out, models, profileID string) error {
 		sub := image.NewRGBA(image.Rect(0, 0, 80, 107))
 		draw.Draw(sub, sub.Rect, o, image.Pt(zx, zy), draw.Src)
 		zoom := photo.Thumbnail(sub, zoomW, cellH)
-		rows = append(rows, row{filepath.Base(f), string(res.Verdict), in, photo.Thumbnail(o, cellW, cellH), zoom})
+		rows = append(rows, row{name: filepath.Base(f), verdict: string(res.Verdict), in: in, res: photo.Thumbnail(o, cellW, cellH), zoom: zoom})
 		fmt.Printf("%-30s %s q=%d %.1fKB head=%.0f eye=%.0f face=%.0f bgΔE=%.2f\n", filepath.Base(f), res.Verdict, res.Quality,
 			float64(res.Output.Bytes)/1024, res.Output.HeadTop, res.Output.EyeLine, res.Output.FaceWidth, res.Output.BgDeltaE)
 	}
@@ -103,7 +111,9 @@ func run(dir, out, models, profileID string) error {
 	const cols = 2
 	inW := 0
 	for _, r := range rows {
-		inW = max(inW, r.in.Rect.Dx())
+		if r.in != nil {
+			inW = max(inW, r.in.Rect.Dx())
+		}
 	}
 	colW := inW + cellW + zoomW + 30
 	rowsN := (len(rows) + cols - 1) / cols
@@ -111,11 +121,20 @@ func run(dir, out, models, profileID string) error {
 	draw.Draw(sheet, sheet.Rect, image.NewUniform(color.RGBA{40, 40, 40, 255}), image.Point{}, draw.Src)
 	for i, r := range rows {
 		x0, y0 := (i%cols)*colW+5, (i/cols)*(cellH+20)+18
-		draw.Draw(sheet, r.in.Rect.Add(image.Pt(x0, y0)), r.in, image.Point{}, draw.Src)
-		draw.Draw(sheet, r.res.Rect.Add(image.Pt(x0+inW+5, y0)), r.res, image.Point{}, draw.Src)
-		draw.Draw(sheet, r.zoom.Rect.Add(image.Pt(x0+inW+cellW+10, y0)), r.zoom, image.Point{}, draw.Src)
+		if r.in != nil {
+			draw.Draw(sheet, r.in.Rect.Add(image.Pt(x0, y0)), r.in, image.Point{}, draw.Src)
+		}
+		if r.res != nil {
+			draw.Draw(sheet, r.res.Rect.Add(image.Pt(x0+inW+5, y0)), r.res, image.Point{}, draw.Src)
+			draw.Draw(sheet, r.zoom.Rect.Add(image.Pt(x0+inW+cellW+10, y0)), r.zoom, image.Point{}, draw.Src)
+		}
 		d := &font.Drawer{Dst: sheet, Src: image.NewUniform(color.RGBA{255, 255, 255, 255}), Face: basicfont.Face7x13, Dot: fixed.P(x0, y0-4)}
 		d.DrawString(r.name + "  " + r.verdict)
+		for k, l := range r.lines {
+			d.Dot = fixed.P(x0+inW+10, y0+20+16*k)
+			d.Src = image.NewUniform(color.RGBA{255, 200, 120, 255})
+			d.DrawString(l)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
@@ -124,10 +143,93 @@ func run(dir, out, models, profileID string) error {
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(f, sheet); err != nil {
+	if strings.HasSuffix(out, ".jpg") {
+		err = jpeg.Encode(f, sheet, &jpeg.Options{Quality: 88})
+	} else {
+		err = png.Encode(f, sheet)
+	}
+	if err != nil {
 		f.Close()
 		return err
 	}
-	fmt.Printf("%d outputs → %s\n", len(rows), out)
+	nFiles := 0
+	for _, r := range rows {
+		if r.res != nil {
+			nFiles++
+		}
+	}
+	fmt.Printf("%d photos, %d files → %s\n", len(rows), nFiles, out)
 	return f.Close()
+}
+
+// failReasons lists the failed checks of a photo that got no file: input checks that block
+// standardization, then output verification failures, as ASCII lines (ID, value, range).
+func failReasons(res *photo.Result) []string {
+	var out []string
+	add := func(c photo.Check) {
+		l := fmt.Sprintf("%s = %.4g %s", c.ID, c.Value, ascii(c.Unit))
+		if r := ascii(c.Range); strings.TrimSpace(r) != "" {
+			l += " (ok: " + strings.TrimSpace(r) + ")"
+		}
+		if c.ID == photo.CheckFraming && res.Report.Measures.Plan.Problem != "" {
+			l += " problem: " + res.Report.Measures.Plan.Problem
+		}
+		out = append(out, wrap(l, 40)...)
+	}
+	for _, c := range res.Report.Checks {
+		if c.Verdict == photo.Fail {
+			add(c)
+		}
+	}
+	for _, c := range res.Verify {
+		if c.Verdict == photo.Fail {
+			add(c)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"no file (" + string(res.Verdict) + ")"}
+	}
+	return out
+}
+
+// ascii keeps what basicfont can draw (the check ranges and units are partly Chinese).
+func ascii(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == 'Δ':
+			b.WriteString("d")
+		case r == '≤':
+			b.WriteString("<=")
+		case r == '≥':
+			b.WriteString(">=")
+		case r == '–':
+			b.WriteString("-")
+		case r == '×':
+			b.WriteString("x")
+		case r >= 32 && r < 127:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// wrap breaks s into lines of at most n characters at spaces.
+func wrap(s string, n int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range strings.Fields(s) {
+		if cur != "" && len(cur)+1+len(w) > n {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }
