@@ -167,7 +167,7 @@ func run(c config) error {
 func readPortrait(p string) ([]byte, error) {
 	cands := []string{p}
 	if p == "" {
-		cands = []string{"/work/shared/testdata/portraits/hivision_test3.jpg", filepath.Join(".cache", "fixtures", "pigo_sample.jpg")}
+		cands = []string{filepath.Join("..", "shared", "testdata", "portraits", "hivision_test3.jpg"), filepath.Join(".cache", "fixtures", "pigo_sample.jpg")}
 	}
 	for _, c := range cands {
 		if b, err := os.ReadFile(c); err == nil {

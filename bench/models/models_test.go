@@ -21,6 +21,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"xiaoxiang/internal/testenv"
 
 	"xiaoxiang/internal/tflite"
 )
@@ -43,22 +44,7 @@ var benchModels = []benchModel{
 	{"pose landmark lite", "pose_landmark_lite.tflite", "blazepose-lite", 256},
 }
 
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t testing.TB) string { return testenv.Root(t) }
 
 func load(t testing.TB, file string) *tflite.Model {
 	dir := os.Getenv("XIAOXIANG_MODELS_DIR")

@@ -27,23 +27,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"xiaoxiang/internal/testenv"
 
 	"xiaoxiang/internal/photo"
 )
 
-func repoRoot(tb testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		p := filepath.Dir(dir)
-		if p == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = p
-	}
-}
+func repoRoot(tb testing.TB) string { return testenv.Root(tb) }
 
 var (
 	setupOnce sync.Once
@@ -63,7 +52,7 @@ func setup(tb testing.TB) {
 		if setupErr != nil {
 			return
 		}
-		src, err := os.ReadFile("/work/shared/testdata/portraits/u2net_man.jpg")
+		src, err := os.ReadFile(filepath.Join(testenv.PortraitsDir(tb), "u2net_man.jpg"))
 		baseName = "u2net_man.jpg (600×900)"
 		if err != nil {
 			src, err = os.ReadFile(filepath.Join(repoRoot(tb), ".cache", "fixtures", "pigo_sample.jpg"))

@@ -8,39 +8,19 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"sort"
 	"syscall"
 	"testing"
 	"time"
+	"xiaoxiang/internal/testenv"
 
 	"xiaoxiang/internal/vision"
 )
 
-func repoRoot(b *testing.B) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			b.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
+func repoRoot(b *testing.B) string { return testenv.Root(b) }
 
-func modelsDir(b *testing.B) string {
-	if d := os.Getenv("XIAOXIANG_MODELS_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(repoRoot(b), "models")
-}
+func modelsDir(b *testing.B) string { return testenv.ModelsDir(b) }
 
 type photo struct {
 	name string

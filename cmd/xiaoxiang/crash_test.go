@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"xiaoxiang/internal/testenv"
 
 	"xiaoxiang/internal/demo"
 )
@@ -318,7 +319,7 @@ func waitHealthy(t *testing.T, base string, cmd *exec.Cmd, timeout time.Duration
 }
 
 func crashPortrait(t *testing.T) []byte {
-	for _, p := range []string{"/work/shared/testdata/portraits/hivision_test3.jpg", filepath.Join("..", "..", ".cache", "fixtures", "pigo_sample.jpg")} {
+	for _, p := range []string{filepath.Join(testenv.PortraitsDir(t), "hivision_test3.jpg"), filepath.Join(testenv.FixturesDir(t), "pigo_sample.jpg")} {
 		if b, err := os.ReadFile(p); err == nil {
 			return b
 		}

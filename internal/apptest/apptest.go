@@ -368,7 +368,6 @@ func Portrait(tb testing.TB) (path string, data []byte) {
 	tb.Helper()
 	for _, p := range []string{
 		filepath.Join(RepoRoot(), "..", "shared", "testdata", "portraits", "hivision_test3.jpg"),
-		"/work/shared/testdata/portraits/hivision_test3.jpg",
 		filepath.Join(RepoRoot(), ".cache", "fixtures", "pigo_sample.jpg"),
 	} {
 		if b, err := os.ReadFile(p); err == nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"xiaoxiang/internal/testenv"
 
 	"xiaoxiang"
 	"xiaoxiang/internal/core"
@@ -92,7 +93,7 @@ func TestRealPipeline(t *testing.T) {
 		t.Skip("real pipeline: models missing (make models)")
 	}
 	var fixture []byte
-	for _, p := range []string{"/work/shared/testdata/portraits/hivision_test3.jpg", filepath.Join("..", "..", ".cache", "fixtures", "pigo_sample.jpg")} {
+	for _, p := range []string{filepath.Join(testenv.PortraitsDir(t), "hivision_test3.jpg"), filepath.Join(testenv.FixturesDir(t), "pigo_sample.jpg")} {
 		if b, err := os.ReadFile(p); err == nil {
 			fixture = b
 			break

@@ -7,33 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"xiaoxiang/internal/testenv"
 )
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t testing.TB) string { return testenv.Root(t) }
 
-func modelsDir(t testing.TB) string {
-	if d := os.Getenv("XIAOXIANG_MODELS_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(repoRoot(t), "models")
-}
+func modelsDir(t testing.TB) string { return testenv.ModelsDir(t) }
 
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
@@ -44,22 +23,19 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-const devDir = "/work/shared/testdata/portraits"
-
 // devPhoto reads a shared development photo or skips when the folder is absent.
 func devPhoto(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(devDir, name))
-	if os.IsNotExist(err) {
-		t.Skipf("development photo set not present (%s)", devDir)
+	dir := testenv.PortraitsDir(t)
+	if dir == "" {
+		t.Skip("development photo set not present (../shared/testdata/portraits)")
 	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
-
-func readDev(name string) ([]byte, error) { return os.ReadFile(filepath.Join(devDir, name)) }
 
 func encodeJPEGTest(t testing.TB, img image.Image, q int) []byte {
 	t.Helper()

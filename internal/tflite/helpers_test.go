@@ -1,37 +1,14 @@
 package tflite
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
+	"xiaoxiang/internal/testenv"
 )
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t testing.TB) string { return testenv.Root(t) }
 
-// modelsDir is $XIAOXIANG_MODELS_DIR or <repo root>/models.
-func modelsDir(t testing.TB) string {
-	if d := os.Getenv("XIAOXIANG_MODELS_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(repoRoot(t), "models")
-}
+func modelsDir(t testing.TB) string { return testenv.ModelsDir(t) }
 
 func loadModel(t testing.TB, name string) *Model {
 	t.Helper()

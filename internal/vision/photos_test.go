@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"xiaoxiang/internal/testenv"
 )
 
 // Behavioural tests on real photos: the registry fixtures (.cache/fixtures, always
@@ -43,9 +43,9 @@ func fixturesDir(t *testing.T) string {
 // portraitsDir returns the shared dev photos folder or skips the test.
 func portraitsDir(t *testing.T) string {
 	t.Helper()
-	d := filepath.Join(repoRoot(t), "..", "shared", "testdata", "portraits")
-	if _, err := os.Stat(filepath.Join(d, "MANIFEST.tsv")); err != nil {
-		t.Skipf("shared dev portraits not available at %s", d)
+	d := testenv.PortraitsDir(t)
+	if d == "" {
+		t.Skip("shared dev portraits not available (../shared/testdata/portraits)")
 	}
 	return d
 }

@@ -12,33 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"xiaoxiang/internal/testenv"
 )
 
-// repoRoot walks up from the test's directory to the folder holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot(t testing.TB) string { return testenv.Root(t) }
 
-func modelsDir(t testing.TB) string {
-	if d := os.Getenv("XIAOXIANG_MODELS_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(repoRoot(t), "models")
-}
+func modelsDir(t testing.TB) string { return testenv.ModelsDir(t) }
 
 func TestAnchors(t *testing.T) {
 	a := detAnchors()

@@ -32,7 +32,7 @@ import (
 )
 
 func main() {
-	dir := flag.String("dir", "/work/shared/testdata/portraits", "folder of photos")
+	dir := flag.String("dir", "../shared/testdata/portraits", "folder of photos (run from the repository root)")
 	out := flag.String("o", "bench/out/photo_contact_sheet.png", "output PNG")
 	models := flag.String("models", "models", "models directory")
 	profileID := flag.String("profile", photo.DefaultProfileID, "profile")
