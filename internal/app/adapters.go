@@ -30,7 +30,7 @@ func (l oauthLogin) Exchange(ctx context.Context, code string) (core.LoginInput,
 	if err != nil {
 		return core.LoginInput{}, loginError(err)
 	}
-	return core.LoginInput{OpenID: u.OpenID, UnionID: u.UnionID}, nil
+	return core.LoginInput{OpenID: u.OpenID, UnionID: u.UnionID, Nickname: u.Nickname}, nil
 }
 
 // miniLogin adapts the WeChat client to the API's mini-program login (wx.login code).

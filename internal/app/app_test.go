@@ -160,3 +160,15 @@ func TestApp_ReviewResultSentAsSubscriptionMessage(t *testing.T) {
 		t.Fatalf("in-app notices: %v (%d)", err, len(ns))
 	}
 }
+
+// TestApp_LoginKeepsWeChatNickname: the H5 login uses snsapi_userinfo, reads the
+// nickname through sns/userinfo (seed step 2: 获取微信昵称，授权登录) and greets with it.
+func TestApp_LoginKeepsWeChatNickname(t *testing.T) {
+	a := apptest.New(t)
+	c := a.Client()
+	c.LoginStudent("林小雨")
+	home := c.Get("/")
+	if home.Status != 200 || !strings.Contains(home.Body, "林小雨，您好") {
+		t.Fatalf("home after login: %d, greeting missing", home.Status)
+	}
+}

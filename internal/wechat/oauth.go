@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -38,6 +39,9 @@ type OAuthUser struct {
 	OpenID  string
 	UnionID string // only with snsapi_userinfo and an Open Platform binding
 	Scope   string
+	// Nickname is the user's WeChat nickname (snsapi_userinfo only; WeChat may answer
+	// a generic 微信用户 for users who did not share their profile).
+	Nickname string
 }
 
 // NewState returns a fresh CSRF state: 32 hex characters (WeChat allows
@@ -100,7 +104,8 @@ func (c *Client) FinishOAuth(w http.ResponseWriter, r *http.Request) (OAuthUser,
 }
 
 // ExchangeOAuthCode exchanges an OAuth code for the user's openid (and
-// unionid). The user-level access token is not kept: we need only identity.
+// unionid); with snsapi_userinfo it also reads the nickname (sns/userinfo). The
+// user-level access token is used once and not kept: we need only identity.
 func (c *Client) ExchangeOAuthCode(ctx context.Context, code string) (OAuthUser, error) {
 	if c.cfg.MPAppID == "" {
 		return OAuthUser{}, errors.New("wechat: oauth2/access_token: no 公众号 configured")
@@ -109,6 +114,7 @@ func (c *Client) ExchangeOAuthCode(ctx context.Context, code string) (OAuthUser,
 		return OAuthUser{}, &Error{Op: "oauth2/access_token", Code: CodeInvalidCode, Msg: "empty or oversized code (checked locally)"}
 	}
 	var out struct {
+		AccessToken    string `json:"access_token"`
 		OpenID         string `json:"openid"`
 		UnionID        string `json:"unionid"`
 		Scope          string `json:"scope"`
@@ -124,5 +130,35 @@ func (c *Client) ExchangeOAuthCode(ctx context.Context, code string) (OAuthUser,
 	if out.OpenID == "" {
 		return OAuthUser{}, errors.New("wechat: oauth2/access_token: answer without openid")
 	}
-	return OAuthUser{OpenID: out.OpenID, UnionID: out.UnionID, Scope: out.Scope}, nil
+	u := OAuthUser{OpenID: out.OpenID, UnionID: out.UnionID, Scope: out.Scope}
+	if strings.Contains(out.Scope, ScopeUserInfo) && out.AccessToken != "" {
+		info, err := c.userInfo(ctx, out.AccessToken, out.OpenID)
+		if err != nil {
+			return OAuthUser{}, err
+		}
+		u.Nickname = info.Nickname
+		if u.UnionID == "" {
+			u.UnionID = info.UnionID
+		}
+	}
+	return u, nil
+}
+
+type userInfo struct {
+	OpenID   string `json:"openid"`
+	Nickname string `json:"nickname"`
+	UnionID  string `json:"unionid"`
+}
+
+// userInfo calls sns/userinfo with a snsapi_userinfo user access token.
+func (c *Client) userInfo(ctx context.Context, accessToken, openID string) (userInfo, error) {
+	var out userInfo
+	q := url.Values{"access_token": {accessToken}, "openid": {openID}, "lang": {"zh_CN"}}
+	if err := c.call(ctx, "userinfo", "/sns/userinfo", q, nil, &out); err != nil {
+		return userInfo{}, err
+	}
+	if out.OpenID != openID {
+		return userInfo{}, errors.New("wechat: userinfo: answer for another openid")
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,7 +66,7 @@ func newEnv(t *testing.T, opts wechatfake.Options) *env {
 			http.Error(w, fmt.Sprintf("err=%v|msg=%s", err, wechat.UserMessage(err)), 403)
 			return
 		}
-		fmt.Fprintf(w, "openid=%s unionid=%s scope=%s", u.OpenID, u.UnionID, u.Scope)
+		fmt.Fprintf(w, "openid=%s unionid=%s scope=%s nickname=%s", u.OpenID, u.UnionID, u.Scope, u.Nickname)
 	})
 	e.srv = httptest.NewServer(mux)
 	sim.SetBaseURL(e.srv.URL + "/_sim/wechat")
@@ -178,7 +179,8 @@ func TestOAuth(t *testing.T) {
 	mp := e.sim.Options().MPAppID
 	b := browser(t)
 	resp, body := consent(t, e, b, wechat.ScopeUserInfo, url.Values{"user": {"alice"}, "decision": {"allow"}})
-	want := fmt.Sprintf("openid=%s unionid=%s scope=snsapi_userinfo", e.sim.OpenID(mp, "alice"), e.sim.UnionID("alice"))
+	// snsapi_userinfo reads the nickname from sns/userinfo.
+	want := fmt.Sprintf("openid=%s unionid=%s scope=snsapi_userinfo nickname=alice", e.sim.OpenID(mp, "alice"), e.sim.UnionID("alice"))
 	if resp.StatusCode != 200 || body != want {
 		t.Fatalf("userinfo login: %d %q, want %q", resp.StatusCode, body, want)
 	}
@@ -191,7 +193,7 @@ func TestOAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	body = readAll(t, resp)
-	if want := fmt.Sprintf("openid=%s unionid= scope=snsapi_base", e.sim.OpenID(mp, "alice")); body != want {
+	if want := fmt.Sprintf("openid=%s unionid= scope=snsapi_base nickname=", e.sim.OpenID(mp, "alice")); body != want {
 		t.Fatalf("silent base login: %q, want %q", body, want)
 	}
 
@@ -224,6 +226,58 @@ func TestOAuth(t *testing.T) {
 	}
 	if _, err := e.client.AuthorizeURL("https://x.example/cb", "snsapi_login", "abc"); err == nil {
 		t.Fatal("unknown scope accepted")
+	}
+}
+
+// TestUserInfo checks the simulator's sns/userinfo answers the way WeChat does for
+// tokens it did not issue, tokens of the base scope, and another user's openid.
+func TestUserInfo(t *testing.T) {
+	e := newEnv(t, wechatfake.Options{})
+	get := func(q url.Values) (errcode int) {
+		t.Helper()
+		resp, err := http.Get(e.srv.URL + "/_sim/wechat/sns/userinfo?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Errcode int }
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return out.Errcode
+	}
+	if c := get(url.Values{"access_token": {"forged"}, "openid": {"x"}}); c != 40001 {
+		t.Fatalf("unknown token: errcode %d, want 40001", c)
+	}
+	// A base-scope login (silent) must not be able to read the profile: run one and
+	// ask with its token through the client's own exchange (scope base → no userinfo
+	// call) — the simulator refuses a base token directly with 48001.
+	b := browser(t)
+	consent(t, e, b, wechat.ScopeUserInfo, url.Values{"user": {"carol"}, "decision": {"allow"}})
+	resp, err := b.Get(e.srv.URL + "/auth/start?scope=snsapi_base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); !strings.HasSuffix(body, "nickname=") {
+		t.Fatalf("base scope read a nickname: %q", body)
+	}
+	toks := e.sim.UserTokensForTest()
+	seen := map[int]bool{}
+	for _, want := range toks {
+		seen[want] = true
+	}
+	if len(toks) != 2 || !seen[0] || !seen[48001] {
+		t.Fatalf("want one userinfo and one base token, got %v", toks)
+	}
+	for tok, want := range toks {
+		if c := get(url.Values{"access_token": {tok}, "openid": {e.sim.OpenID(e.sim.Options().MPAppID, "carol")}}); c != want {
+			t.Errorf("token of scope with want %d: errcode %d", want, c)
+		}
+		if want == 0 {
+			if c := get(url.Values{"access_token": {tok}, "openid": {e.sim.OpenID(e.sim.Options().MPAppID, "mallory")}}); c != 40003 {
+				t.Errorf("another user's openid: errcode %d, want 40003", c)
+			}
+		}
 	}
 }
 

@@ -78,9 +78,10 @@ type Sim struct {
 
 	mu         sync.Mutex
 	codes      map[string]*loginCode
-	tokens     map[string]*token // by token value
-	current    map[string]*token // by appid
-	credits    map[string]int    // openid|template → remaining
+	userTokens map[string]*userToken // 网页授权 access tokens by value
+	tokens     map[string]*token     // by token value
+	current    map[string]*token     // by appid
+	credits    map[string]int        // openid|template → remaining
 	sent       []SentMessage
 	failures   map[string][]int // api → errcodes to answer next
 	orders     map[string]*order
@@ -133,12 +134,12 @@ func New(opts Options) (*Sim, error) {
 		opts.RefundDelay = 2 * time.Second
 	}
 	s := &Sim{
-		opts:     opts,
-		now:      opts.Now,
-		log:      opts.Log,
-		hc:       opts.HTTPClient,
-		baseURL:  strings.TrimRight(opts.BaseURL, "/"),
-		codes:    map[string]*loginCode{},
+		opts:    opts,
+		now:     opts.Now,
+		log:     opts.Log,
+		hc:      opts.HTTPClient,
+		baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		codes:   map[string]*loginCode{}, userTokens: map[string]*userToken{},
 		tokens:   map[string]*token{},
 		current:  map[string]*token{},
 		credits:  map[string]int{},

@@ -17,6 +17,7 @@ func (s *Sim) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /sns/jscode2session", s.jscode2session)
 	m.HandleFunc("GET /sns/oauth2/access_token", s.oauthAccessToken)
+	m.HandleFunc("GET /sns/userinfo", s.snsUserInfo)
 	m.HandleFunc("POST /cgi-bin/stable_token", s.stableToken)
 	m.HandleFunc("POST /cgi-bin/message/subscribe/send", s.subscribeSend)
 	m.HandleFunc("POST /wxa/sec/order/is_trade_managed", s.isTradeManaged)

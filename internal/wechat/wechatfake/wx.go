@@ -171,8 +171,12 @@ func (s *Sim) oauthAccessToken(w http.ResponseWriter, r *http.Request) {
 		wxErr(w, code, errMsgs[code])
 		return
 	}
+	at := "sim-user-" + randAlnum(40)
+	s.mu.Lock()
+	s.userTokens[at] = &userToken{user: c.user, scope: c.scope, expires: s.now().Add(7200 * time.Second)}
+	s.mu.Unlock()
 	resp := map[string]any{
-		"access_token": "sim-user-" + randAlnum(40), "expires_in": 7200, "refresh_token": "sim-refresh-" + randAlnum(40),
+		"access_token": at, "expires_in": 7200, "refresh_token": "sim-refresh-" + randAlnum(40),
 		"openid": s.OpenID(s.opts.MPAppID, c.user), "scope": c.scope,
 	}
 	if c.scope == "snsapi_userinfo" {
@@ -182,6 +186,56 @@ func (s *Sim) oauthAccessToken(w http.ResponseWriter, r *http.Request) {
 		resp["is_snapshotuser"] = 1
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// userToken is a 网页授权 user access token the simulator issued.
+type userToken struct {
+	user, scope string
+	expires     time.Time
+}
+
+// UserTokensForTest returns every 网页授权 token the simulator issued with the errcode
+// sns/userinfo answers for it (0 for snsapi_userinfo, 48001 for snsapi_base).
+func (s *Sim) UserTokensForTest() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for tok, t := range s.userTokens {
+		out[tok] = 0
+		if t.scope != "snsapi_userinfo" {
+			out[tok] = 48001
+		}
+	}
+	return out
+}
+
+// GET /sns/userinfo?access_token=&openid=&lang= — the profile behind a snsapi_userinfo token.
+func (s *Sim) snsUserInfo(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if s.injected(w, "userinfo") {
+		return
+	}
+	s.mu.Lock()
+	t := s.userTokens[q.Get("access_token")]
+	s.mu.Unlock()
+	switch {
+	case t == nil:
+		wxErr(w, 40001, errMsgs[40001])
+		return
+	case s.now().After(t.expires):
+		wxErr(w, 42001, errMsgs[42001])
+		return
+	case t.scope != "snsapi_userinfo":
+		wxErr(w, 48001, "api unauthorized")
+		return
+	case q.Get("openid") != s.OpenID(s.opts.MPAppID, t.user):
+		wxErr(w, 40003, errMsgs[40003])
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"openid": s.OpenID(s.opts.MPAppID, t.user), "nickname": t.user, "sex": 0, "province": "", "city": "", "country": "",
+		"headimgurl": "", "privilege": []string{}, "unionid": s.UnionID(t.user),
+	})
 }
 
 // POST /cgi-bin/stable_token
