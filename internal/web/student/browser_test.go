@@ -16,7 +16,6 @@ import (
 
 	"xiaoxiang"
 	"xiaoxiang/internal/apptest"
-	"xiaoxiang/internal/core"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
@@ -24,7 +23,11 @@ var update = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
 // TestBrowser_StudentFlow walks a student through the twelve steps of the seed guide
 // in Debian's chromium (headless) at 360×740 with a real portrait uploaded through the
 // file input, checking each screen. With -update (or XIAOXIANG_SCREENSHOTS=1) it saves
-// a screenshot of every screen to docs/screenshots/.
+// a screenshot of every screen to docs/screenshots/. It then runs the whole review cycle in
+// the same browser, staff in their own isolated tabs: the demo reviewer rejects with reason 6
+// from the keyboard, the student sees why and resubmits, the reviewer approves, the school
+// admin exports the zip (built by the app's queue) and marks it delivered, and the student's
+// status shows 已交付.
 func TestBrowser_StudentFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -63,7 +66,7 @@ func TestBrowser_StudentFlow(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulatePortrait)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(bctx, 55*time.Second)
+	ctx, cancel := context.WithTimeout(bctx, 100*time.Second)
 	defer cancel()
 
 	// Accept confirm() dialogs (提交审核, 解绑) like a student tapping 确定.
@@ -227,8 +230,88 @@ func TestBrowser_StudentFlow(t *testing.T) {
 		t.Fatal("status page shows the whole ID number")
 	}
 	wantText(`ol.progress`, "待审核")
-	// A reviewer rejects with a reason: the student sees why and can resubmit for free.
-	a.ReviewFirst(try.TaskID, core.Decision{Reasons: []string{"background"}, Note: "请换深色衣服后在纯色墙前重拍"})
+	statusURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The staff side runs in other tabs of the same browser, each person in an isolated
+	// browser context (own cookies), at desktop size: the issue's cycle is student submits →
+	// reviewer rejects with a reason → student sees it and resubmits → reviewer approves →
+	// school exports the zip → marks delivered → student sees 已交付.
+	var sctx, sctx0 context.Context
+	staffStep := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			loc, _ := chromedp.Run(sctx0, chromedp.Location())
+			body, _ := chromedp.Run(sctx0, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("staff step %s: %v\nat %s\n%s", name, err, loc, body)
+		}
+	}
+	staffWaitText := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS("main"))); err == nil && strings.Contains(s, want) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		body, _ := chromedp.Run(sctx0, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("staff page never showed %q:\n%s", want, body)
+	}
+	// staffLogin opens a fresh isolated tab and logs the demo account of role in.
+	staffLogin := func(role xiaoxiang.Role) {
+		t.Helper()
+		var c0 context.Context
+		var cancel0 context.CancelFunc
+		c0, cancel0 = chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel0)
+		if err := chromedp.Do(c0, chromedp.EmulateViewport(1280, 900)); err != nil {
+			t.Fatalf("staff tab: %v", err)
+		}
+		// Accept confirm() dialogs (e.g. 确认已交付) like staff clicking 确定.
+		staffDialogs := chromedp.Events(c0, page.JavascriptDialogOpening)
+		go func() {
+			for _, err := range staffDialogs {
+				if err != nil {
+					return
+				}
+				chromedp.Call(c0, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}
+		}()
+		c, cancel := context.WithTimeout(c0, 60*time.Second)
+		t.Cleanup(cancel)
+		sctx0, sctx = c0, c
+		for _, l := range a.Demo.Staff {
+			if l.Role == role {
+				staffStep("login "+l.Username,
+					chromedp.Navigate(a.URL+"/staff/login"),
+					chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+					chromedp.SendKeys(chromedp.CSS(`input[name=username]`), l.Username),
+					chromedp.SendKeys(chromedp.CSS(`input[name=password]`), l.Password),
+					chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+					chromedp.WaitVisible(chromedp.CSS(`form[action="/staff/logout"]`)))
+				return
+			}
+		}
+		t.Fatalf("the demo has no %s login", role)
+	}
+	// reviewNext claims the student's photo in the review queue and decides it by key.
+	reviewNext := func(key string) {
+		t.Helper()
+		staffStep("review "+key,
+			chromedp.Navigate(a.URL+"/review"), chromedp.WaitVisible(chromedp.CSS(`#start`)),
+			chromedp.Click(chromedp.CSS(`#start`)), chromedp.WaitVisible(chromedp.CSS(`#approve`)))
+		if h, _ := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(`main h1`))); !strings.Contains(h, try.Name) {
+			t.Fatalf("review item %q is not the student's photo", h)
+		}
+		staffStep("decide "+key, chromedp.KeyEvent(key))
+		staffWaitText("队列中没有待审核的照片了")
+	}
+	// The reviewer rejects with reason 6 (背景/边缘问题) from the keyboard.
+	staffLogin(xiaoxiang.RoleReviewer)
+	reviewNext("6")
 	step("rejected", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`.notice.is-bad`)), shot("19-status-rejected"))
 	wantText(`main`, "审核未通过")
 	wantText(`main`, "重新拍摄提交")
@@ -247,7 +330,42 @@ func TestBrowser_StudentFlow(t *testing.T) {
 	}
 	step("closed task", chromedp.Navigate(fmt.Sprintf("%s/tasks/%d", a.URL, closedID)), chromedp.WaitVisible(chromedp.CSS(`.result-title`)), shot("23-task-closed"))
 	wantText(`.result-title`, "采集任务已关闭")
-	t.Logf("walked the twelve steps in %s", time.Since(start).Round(time.Millisecond))
+
+	// The student resubmits (free), from the status page.
+	step("resubmit",
+		chromedp.Navigate(statusURL), chromedp.WaitVisible(chromedp.CSS(`a.btn-primary[href$="/camera"]`)),
+		chromedp.Click(chromedp.CSS(`a.btn-primary[href$="/camera"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-camera]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[data-source=camera]`), []string{portraitPath}),
+		chromedp.WaitVisible(chromedp.CSS(`ul.report`)),
+		chromedp.Click(chromedp.CSS(`a[href$="/confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/standardize"]`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/standardize"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.photo-frame.is-std img`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/submit"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`ol.progress`)))
+	wantText(`ol.progress li.is-current`, "待审核")
+	// The reviewer approves it with "A".
+	reviewNext("a")
+	step("approved", chromedp.Navigate(statusURL), chromedp.WaitVisible(chromedp.CSS(`ol.progress`)))
+	wantText(`ol.progress li.is-current`, "已完成")
+	// The school admin exports the task's zip (built by the app's queue) and marks it delivered.
+	staffLogin(xiaoxiang.RoleSchoolAdmin)
+	staffStep("export",
+		chromedp.Navigate(fmt.Sprintf("%s/school/tasks/%d/export", a.URL, try.TaskID)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/export"] button.primary`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/export"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#pkgstate`)),
+		chromedp.WaitVisible(chromedp.CSS(`#delivered`)))
+	links, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('a[data-file]')).map(a => a.href)`))
+	if err != nil || len(links) == 0 {
+		t.Fatalf("package download links: %v %v", links, err)
+	}
+	staffStep("deliver", chromedp.Click(chromedp.CSS(`#delivered`)), chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	// The student sees 已交付.
+	step("delivered", chromedp.Navigate(statusURL), chromedp.WaitVisible(chromedp.CSS(`ol.progress`)))
+	wantText(`ol.progress li.is-current`, "已交付")
+	t.Logf("walked the twelve steps and the review/delivery cycle in %s", time.Since(start).Round(time.Millisecond))
 }
 
 // wrongCheck returns the number with a wrong check character.
