@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -516,26 +517,23 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, aid int64) {
 }
 
 func (h *Handler) attempt(w http.ResponseWriter, r *http.Request, aid int64) {
-	id, err := pathID(r, "aid")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	av, err := h.o.Core.Attempt(r.Context(), aid, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, attemptOf(av))
+	h.attemptCall(w, r, aid, h.o.Core.Attempt)
 }
 
 func (h *Handler) standardize(w http.ResponseWriter, r *http.Request, aid int64) {
+	h.attemptCall(w, r, aid, h.o.Core.Standardize)
+}
+
+// attemptCall runs a use case on the attempt named by the path ({aid}) for account aid
+// and answers with the attempt.
+func (h *Handler) attemptCall(w http.ResponseWriter, r *http.Request, aid int64,
+	call func(ctx context.Context, accountID, attemptID int64) (*core.AttemptView, error)) {
 	id, err := pathID(r, "aid")
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	av, err := h.o.Core.Standardize(r.Context(), aid, id)
+	av, err := call(r.Context(), aid, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -193,11 +193,7 @@ func progressClass(p string) string {
 // enterTask opens a task from the list: to the binding if linked, else to the
 // identity consent and 关联; closed or out-of-window tasks get their own screen.
 func (h *Handler) enterTask(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	id, ok := h.pathID(w, r, "id")
+	a, id, ok := h.accountAndID(w, r, "id")
 	if !ok {
 		return
 	}

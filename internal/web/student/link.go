@@ -26,11 +26,7 @@ type consentData struct {
 
 // showIdentityConsent is the separate consent before identity linking (PIPL).
 func (h *Handler) showIdentityConsent(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	id, ok := h.pathID(w, r, "id")
+	a, id, ok := h.accountAndID(w, r, "id")
 	if !ok {
 		return
 	}
@@ -58,11 +54,7 @@ func (h *Handler) showIdentityConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) giveIdentityConsent(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	id, ok := h.pathID(w, r, "id")
+	a, id, ok := h.accountAndID(w, r, "id")
 	if !ok {
 		return
 	}
@@ -106,11 +98,7 @@ type notFoundData struct {
 
 // showLink is step 5: 关联 by document number or student number.
 func (h *Handler) showLink(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	id, ok := h.pathID(w, r, "id")
+	a, id, ok := h.accountAndID(w, r, "id")
 	if !ok {
 		return
 	}
@@ -138,11 +126,7 @@ func (h *Handler) renderLink(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (h *Handler) link(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	id, ok := h.pathID(w, r, "id")
+	a, id, ok := h.accountAndID(w, r, "id")
 	if !ok {
 		return
 	}
@@ -205,11 +189,7 @@ func (h *Handler) showManual(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) submitManual(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	id, ok := h.pathID(w, r, "id")
+	a, id, ok := h.accountAndID(w, r, "id")
 	if !ok {
 		return
 	}
@@ -247,11 +227,7 @@ func (h *Handler) showUnbind(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) unbind(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}

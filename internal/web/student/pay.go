@@ -73,11 +73,7 @@ func (h *Handler) bindingActionable(w http.ResponseWriter, r *http.Request, st *
 // startPay creates (or resumes) the order and shows the payment sheet. Whether it is
 // paid is decided by the server only (notification or order query).
 func (h *Handler) startPay(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}
@@ -135,11 +131,7 @@ type payStatusJSON struct {
 
 // payStatus asks the server (which asks WeChat Pay) whether the order is paid.
 func (h *Handler) payStatus(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}

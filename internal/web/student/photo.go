@@ -81,11 +81,7 @@ func (h *Handler) showPhotoConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) givePhotoConsent(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}
@@ -107,11 +103,7 @@ type cameraData struct {
 
 // showCamera is steps 8–9: camera permission and shooting (or the album if allowed).
 func (h *Handler) showCamera(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}
@@ -142,11 +134,7 @@ func (h *Handler) showCamera(w http.ResponseWriter, r *http.Request) {
 // upload receives the photo (multipart field "photo"), runs the quality check and
 // answers with the report page (JSON {"next"} for the page's JS, a redirect otherwise).
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}
@@ -271,11 +259,7 @@ func (h *Handler) quotaScreen(w http.ResponseWriter, r *http.Request, bid int64,
 
 // standardize (去制作) uses one unit of today's quota.
 func (h *Handler) standardize(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}
@@ -323,11 +307,7 @@ func (h *Handler) showResult(w http.ResponseWriter, r *http.Request) {
 
 // submit sends the standardized photo to human review.
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}
@@ -387,11 +367,7 @@ func (h *Handler) photoFile(w http.ResponseWriter, r *http.Request) {
 
 // subscribe records the WeChat notification credits the student accepted.
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.account(w, r)
-	if !ok {
-		return
-	}
-	bid, ok := h.pathID(w, r, "bid")
+	a, bid, ok := h.accountAndID(w, r, "bid")
 	if !ok {
 		return
 	}

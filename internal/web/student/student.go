@@ -165,6 +165,20 @@ func (h *Handler) clearSession(w http.ResponseWriter) {
 }
 
 // pathID parses a positive int64 path value; a bad one is a not-found page.
+// accountAndID is the preamble of most pages: the logged-in account (or a redirect to
+// login), then the numeric path value name (or the not-found page), in that order.
+func (h *Handler) accountAndID(w http.ResponseWriter, r *http.Request, name string) (*xiaoxiang.Account, int64, bool) {
+	a, ok := h.account(w, r)
+	if !ok {
+		return nil, 0, false
+	}
+	id, ok := h.pathID(w, r, name)
+	if !ok {
+		return nil, 0, false
+	}
+	return a, id, true
+}
+
 func (h *Handler) pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
