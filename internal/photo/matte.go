@@ -3,7 +3,27 @@ package photo
 import (
 	"image"
 	"sync"
+
+	"xiaoxiang/internal/vision"
 )
+
+// renderStandard makes the standardized pixels: the plan's crop of img scaled to the
+// profile size, the person cut out with the analysis mask and composited onto the
+// profile background.
+func renderStandard(img *Image, a *vision.Analysis, pl Plan, prof *Profile) *image.RGBA {
+	out := cropResample(img.RGBA, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
+	alpha := cropResampleMask(a.Mask.Pix, a.Mask.W, a.Mask.H, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
+	shapeAlpha(alpha)
+	// Above the source's top edge there is only new background (never replicated hair).
+	for j := range prof.Height {
+		if pl.CropY+(float64(j)+0.5)/pl.Scale < 0 {
+			clear(alpha[j*prof.Width : (j+1)*prof.Width])
+		}
+	}
+	nose := a.Main.Mesh[4]
+	keepMainComponent(alpha, prof.Width, prof.Height, int((nose.X-pl.CropX)*pl.Scale), int((nose.Y-pl.CropY)*pl.Scale), 3+int(0.03*pl.FaceWidth))
+	return composite(out, alpha, prof.Background)
+}
 
 // composite replaces the background of img (opaque RGBA, w×h) with bg using alpha
 // (0 background … 1 person, len w*h). Edge pixels are decontaminated first: their
@@ -41,6 +61,14 @@ func composite(img *image.RGBA, alpha []float32, bg [3]uint8) *image.RGBA {
 		}
 	})
 	return out
+}
+
+// shapeAlpha firms up the soft segmentation: values below 0.06 become background and above
+// 0.94 person, with a linear ramp between (removes faint haze far from the edge).
+func shapeAlpha(a []float32) {
+	for i, v := range a {
+		a[i] = clamp01((v - 0.06) / 0.88)
+	}
 }
 
 // satPool recycles the summed-area tables of estimateForeground (2 × 10 MB at 480×640).

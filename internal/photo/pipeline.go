@@ -213,18 +213,7 @@ func (p *Pipeline) standardize(ctx context.Context, rep *Report, img *Image, pro
 	pl := rep.Measures.Plan
 	t0 := time.Now()
 	a := rep.analysis
-	out := cropResample(img.RGBA, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
-	alpha := cropResampleMask(a.Mask.Pix, a.Mask.W, a.Mask.H, pl.CropX, pl.CropY, pl.CropW, pl.CropH, prof.Width, prof.Height)
-	shapeAlpha(alpha)
-	// Above the source's top edge there is only new background (never replicated hair).
-	for j := range prof.Height {
-		if pl.CropY+(float64(j)+0.5)/pl.Scale < 0 {
-			clear(alpha[j*prof.Width : (j+1)*prof.Width])
-		}
-	}
-	nose := a.Main.Mesh[4]
-	keepMainComponent(alpha, prof.Width, prof.Height, int((nose.X-pl.CropX)*pl.Scale), int((nose.Y-pl.CropY)*pl.Scale), 3+int(0.03*pl.FaceWidth))
-	res.image = composite(out, alpha, prof.Background)
+	res.image = renderStandard(img, a, pl, &prof)
 	t1 := time.Now()
 	fit, err := FitJPEG(res.image, prof.MinQuality, 100, prof.MinBytes, prof.MaxBytes, prof.DPI)
 	t2 := time.Now()
@@ -266,14 +255,6 @@ func standardizable(r *Report) bool {
 		}
 	}
 	return r.Measures.FaceFound && r.Measures.Plan.Feasible && r.analysis.Mask != nil
-}
-
-// shapeAlpha firms up the soft segmentation: values below 0.06 become background and above
-// 0.94 person, with a linear ramp between (removes faint haze far from the edge).
-func shapeAlpha(a []float32) {
-	for i, v := range a {
-		a[i] = clamp01((v - 0.06) / 0.88)
-	}
 }
 
 // verify decodes the output file, analyses it and measures every spec number.
