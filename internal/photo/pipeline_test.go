@@ -167,7 +167,7 @@ func TestStandardizeRefusesCloseCrop(t *testing.T) {
 	}
 }
 
-func mustProfile(t *testing.T, id string) Profile {
+func mustProfile(t testing.TB, id string) Profile {
 	p, err := LookupProfile(id)
 	if err != nil {
 		t.Fatal(err)
