@@ -7,7 +7,11 @@
 // pinned packages; see scripts/fetch-fixtures.sh):
 //
 //	go run ./bench/photo/contactsheet -o bench/out/photo_contact_sheet.png
-//	go run ./bench/photo/contactsheet -dir .cache/fixtures -o bench/photo/fixtures_contact_sheet.png
+//	go run ./bench/photo/contactsheet -dir .cache/fixtures -persons -o bench/photo/fixtures_contact_sheet.jpg
+//
+// With -persons, a photo with several faces is also cut into one crop per face (the face
+// with room for the head above and the chest below, as a friend would frame it), and each
+// crop is standardized as its own input: the registry fixtures are mostly group photos.
 package main
 
 import (
@@ -29,6 +33,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"xiaoxiang/internal/photo"
+	"xiaoxiang/internal/vision"
 )
 
 func main() {
@@ -36,8 +41,9 @@ func main() {
 	out := flag.String("o", "bench/out/photo_contact_sheet.png", "output PNG")
 	models := flag.String("models", "models", "models directory")
 	profileID := flag.String("profile", photo.DefaultProfileID, "profile")
+	persons := flag.Bool("persons", false, "also standardize a crop around each face of group photos")
 	flag.Parse()
-	if err := run(*dir, *out, *models, *profileID); err != nil {
+	if err := run(*dir, *out, *models, *profileID, *persons); err != nil {
 		fmt.Fprintln(os.Stderr, "contactsheet:", err)
 		os.Exit(1)
 	}
@@ -49,7 +55,7 @@ const (
 	zoomW = 240
 )
 
-func run(dir, out, models, profileID string) error {
+func run(dir, out, models, profileID string, persons bool) error {
 	prof, err := photo.LookupProfile(profileID)
 	if err != nil {
 		return err
@@ -60,11 +66,6 @@ func run(dir, out, models, profileID string) error {
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	sort.Strings(files)
-	type row struct {
-		name, verdict string
-		in, res, zoom *image.RGBA
-		lines         []string // failure reasons (no output)
-	}
 	var rows []row
 	for _, f := range files {
 		ext := strings.ToLower(filepath.Ext(f))
@@ -81,29 +82,28 @@ func run(dir, out, models, profileID string) error {
 			rows = append(rows, row{name: filepath.Base(f), verdict: "rejected", lines: wrap(ascii(err.Error()), 40)})
 			continue
 		}
-		res, err := pl.Standardize(context.Background(), img, prof)
-		if err != nil {
-			return err
+		inputs := []input{{filepath.Base(f), img}}
+		if persons {
+			rep, err := pl.Check(context.Background(), img, prof)
+			if err != nil {
+				return err
+			}
+			if a := rep.Analysis(); len(a.Faces) > 1 {
+				inputs = inputs[:0]
+				for i, fc := range a.Faces {
+					if c := personCrop(img, fc.Box); c != nil {
+						inputs = append(inputs, input{fmt.Sprintf("%s#%d", filepath.Base(f), i+1), c})
+					}
+				}
+			}
 		}
-		w := img.RGBA.Rect.Dx() * cellH / img.RGBA.Rect.Dy()
-		in := photo.Thumbnail(img.RGBA, max(1, w), cellH)
-		if res.JPEG == nil {
-			lines := failReasons(res)
-			fmt.Printf("%-30s no output (%s): %s\n", filepath.Base(f), res.Verdict, strings.Join(lines, "; "))
-			rows = append(rows, row{name: filepath.Base(f), verdict: "no file", in: in, lines: lines})
-			continue
+		for _, in := range inputs {
+			r, err := standardizeRow(pl, in, prof)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
 		}
-		o := res.Image()
-		// 3× zoom of an 80×107 window centred on the head top.
-		ht := int(res.Output.HeadTop)
-		zx := prof.Width/2 - 40 + int(res.Output.CentreOffset)
-		zy := max(0, ht-40)
-		sub := image.NewRGBA(image.Rect(0, 0, 80, 107))
-		draw.Draw(sub, sub.Rect, o, image.Pt(zx, zy), draw.Src)
-		zoom := photo.Thumbnail(sub, zoomW, cellH)
-		rows = append(rows, row{name: filepath.Base(f), verdict: string(res.Verdict), in: in, res: photo.Thumbnail(o, cellW, cellH), zoom: zoom})
-		fmt.Printf("%-30s %s q=%d %.1fKB head=%.0f eye=%.0f face=%.0f bgΔE=%.2f\n", filepath.Base(f), res.Verdict, res.Quality,
-			float64(res.Output.Bytes)/1024, res.Output.HeadTop, res.Output.EyeLine, res.Output.FaceWidth, res.Output.BgDeltaE)
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("no outputs")
@@ -160,6 +160,59 @@ func run(dir, out, models, profileID string) error {
 	}
 	fmt.Printf("%d photos, %d files → %s\n", len(rows), nFiles, out)
 	return f.Close()
+}
+
+type input struct {
+	name string
+	img  *photo.Image
+}
+
+type row struct {
+	name, verdict string
+	in, res, zoom *image.RGBA
+	lines         []string // failure reasons (no output)
+}
+
+// standardizeRow standardizes one input and makes its contact sheet row.
+func standardizeRow(pl *photo.Pipeline, in input, prof photo.Profile) (r row, err error) {
+	res, err := pl.Standardize(context.Background(), in.img, prof)
+	if err != nil {
+		return r, err
+	}
+	w := in.img.RGBA.Rect.Dx() * cellH / in.img.RGBA.Rect.Dy()
+	thumb := photo.Thumbnail(in.img.RGBA, max(1, w), cellH)
+	if res.JPEG == nil {
+		lines := failReasons(res)
+		fmt.Printf("%-30s no output (%s): %s\n", in.name, res.Verdict, strings.Join(lines, "; "))
+		r = row{name: in.name, verdict: "no file", in: thumb, lines: lines}
+		return r, nil
+	}
+	o := res.Image()
+	// 3× zoom of an 80×107 window centred on the head top.
+	ht := int(res.Output.HeadTop)
+	zx := prof.Width/2 - 40 + int(res.Output.CentreOffset)
+	zy := max(0, ht-40)
+	sub := image.NewRGBA(image.Rect(0, 0, 80, 107))
+	draw.Draw(sub, sub.Rect, o, image.Pt(zx, zy), draw.Src)
+	zoom := photo.Thumbnail(sub, zoomW, cellH)
+	r = row{name: in.name, verdict: string(res.Verdict), in: thumb, res: photo.Thumbnail(o, cellW, cellH), zoom: zoom}
+	fmt.Printf("%-30s %s q=%d %.1fKB head=%.0f eye=%.0f face=%.0f bgΔE=%.2f\n", in.name, res.Verdict, res.Quality,
+		float64(res.Output.Bytes)/1024, res.Output.HeadTop, res.Output.EyeLine, res.Output.FaceWidth, res.Output.BgDeltaE)
+	return r, nil
+}
+
+// personCrop cuts the region a friend would frame around one face of a group photo: 1.7
+// face widths to each side, one above the box and 2.2 below it, clipped to the photo.
+// Faces too small to standardize are skipped (nil).
+func personCrop(img *photo.Image, box vision.Rect) *photo.Image {
+	if box.W < 60 {
+		return nil
+	}
+	fw, cx := box.W, box.X+box.W/2
+	r := image.Rect(int(cx-1.7*fw), int(box.Y-1.0*fw), int(cx+1.7*fw), int(box.Y+box.H+2.2*fw)).Intersect(img.RGBA.Rect)
+	sub := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(sub, sub.Rect, img.RGBA, r.Min, draw.Src)
+	return &photo.Image{RGBA: sub, Format: img.Format, Width: r.Dx(), Height: r.Dy(), Orientation: 1, Shrink: 1, Bytes: img.Bytes}
 }
 
 // failReasons lists the failed checks of a photo that got no file: input checks that block
