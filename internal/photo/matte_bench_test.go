@@ -1,9 +1,13 @@
 package photo
 
 import (
+	"context"
 	"image"
 	"math"
+	"strings"
 	"testing"
+
+	"xiaoxiang/internal/testenv"
 )
 
 func BenchmarkComposite480x640(b *testing.B) {
@@ -35,5 +39,33 @@ func BenchmarkFitJPEG480x640(b *testing.B) {
 		if _, err := FitJPEG(src, 60, 100, 0, 40<<10, 300); err != nil && b.N < 0 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRenderStandard times the matte stage on real analyses of dev photos (analysed
+// once; skipped when the development set or the models are absent).
+func BenchmarkRenderStandard(b *testing.B) {
+	if testenv.PortraitsDir(b) == "" {
+		b.Skip("development photo set not present")
+	}
+	pl, err := New(Options{ModelsDir: modelsDir(b), Workers: 1})
+	if err != nil {
+		b.Skip("models: ", err)
+	}
+	prof, _ := LookupProfile("chsi-blue")
+	for _, name := range []string{"u2net_man.jpg", "facenet_shea_whigham.jpg", "rembg_girl-1.jpg"} {
+		img, err := DecodeBytes(devPhoto(b, name), DefaultLimits())
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := pl.Check(context.Background(), img, prof)
+		if err != nil || !rep.Measures.Plan.Feasible {
+			b.Fatalf("%s: %v (plan feasible %v)", name, err, err == nil && rep.Measures.Plan.Feasible)
+		}
+		b.Run(strings.TrimSuffix(name, ".jpg"), func(b *testing.B) {
+			for range b.N {
+				renderStandard(img, rep.analysis, rep.Measures.Plan, &prof)
+			}
+		})
 	}
 }
