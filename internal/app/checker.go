@@ -3,12 +3,14 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image/jpeg"
 	"strings"
 	"sync"
+	"time"
 
 	"xiaoxiang"
 	"xiaoxiang/internal/core"
@@ -23,6 +25,70 @@ type photoChecker struct {
 	once sync.Once
 	p    *photo.Pipeline
 	err  error
+
+	// recent keeps the last few check reports (decoded working image and analysis
+	// included) so that 去制作, which normally follows the check of the same photo
+	// within a minute, skips decoding and analysing it again.
+	mu     sync.Mutex
+	recent []recentReport
+	hits   int // reports reused (for tests)
+}
+
+// recentReport is a check report kept for reuse, keyed by the SHA-256 of the original
+// file and of the profile it was checked against.
+type recentReport struct {
+	key [32]byte
+	rep *photo.Report
+	at  time.Time
+}
+
+// Reuse bounds: a 2 MP working image with its mask is ≈ 10 MB, a pre-shrunk 12 MP one ≈ 7 MB.
+const (
+	recentReports   = 8
+	recentReportTTL = 10 * time.Minute
+)
+
+func reportKey(original []byte, prof photo.Profile) [32]byte {
+	pj, _ := json.Marshal(prof)
+	h := sha256.New()
+	h.Write(original)
+	h.Write([]byte{0})
+	h.Write(pj)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (c *photoChecker) remember(k [32]byte, rep *photo.Report) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range c.recent {
+		if r.key == k {
+			c.recent = append(c.recent[:i], c.recent[i+1:]...)
+			break
+		}
+	}
+	if len(c.recent) >= recentReports {
+		c.recent = c.recent[1:]
+	}
+	c.recent = append(c.recent, recentReport{key: k, rep: rep, at: time.Now()})
+}
+
+// take removes and returns a fresh report for k (a report is used for one standardization).
+func (c *photoChecker) take(k [32]byte) *photo.Report {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range c.recent {
+		if r.key == k {
+			c.recent = append(c.recent[:i], c.recent[i+1:]...)
+			if time.Since(r.at) > recentReportTTL {
+				return nil
+			}
+			c.hits++
+			return r.rep
+		}
+	}
+	return nil
 }
 
 var _ core.Checker = (*photoChecker)(nil)
@@ -87,6 +153,7 @@ func (c *photoChecker) Check(ctx context.Context, original []byte, sp *xiaoxiang
 	if err != nil {
 		return nil, fmt.Errorf("app: photo check: %w", err)
 	}
+	c.remember(reportKey(original, prof), rep)
 	raw, err := json.Marshal(rep)
 	if err != nil {
 		return nil, fmt.Errorf("app: photo check: %w", err)
@@ -103,11 +170,16 @@ func (c *photoChecker) Standardize(ctx context.Context, original []byte, sp *xia
 	if err != nil {
 		return nil, err
 	}
-	img, err := decode(original)
-	if err != nil {
-		return nil, err
+	var res *photo.Result
+	if rep := c.take(reportKey(original, prof)); rep != nil {
+		res, err = p.StandardizeReport(ctx, rep, prof)
+	} else {
+		img, derr := decode(original)
+		if derr != nil {
+			return nil, derr
+		}
+		res, err = p.Standardize(ctx, img, prof)
 	}
-	res, err := p.Standardize(ctx, img, prof)
 	if err != nil {
 		return nil, fmt.Errorf("app: standardize: %w", err)
 	}
