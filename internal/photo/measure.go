@@ -111,8 +111,6 @@ func measure(img *image.RGBA, a *vision.Analysis, p *Profile, shrink int) Measur
 		m.ShoulderConf = s.Confidence
 		dx, dy := s.Left.X-s.Right.X, s.Left.Y-s.Right.Y
 		m.ShoulderTilt = math.Abs(math.Atan2(dy, math.Abs(dx)) * 180 / math.Pi)
-	} else if ok, tilt, conf := maskShoulders(a); ok {
-		m.ShouldersFound, m.ShoulderTilt, m.ShoulderConf = true, tilt, conf
 	}
 
 	// Skin and eye luma from small patches around mesh points.
@@ -137,37 +135,6 @@ func measure(img *image.RGBA, a *vision.Analysis, p *Profile, shrink int) Measur
 		m.Plan = PlanGeometry(subjectOf(img, a), p)
 	}
 	return m
-}
-
-// maskShoulders is the fallback when the vision engine reports no shoulders: on the person
-// mask, the shoulder line is where the silhouette first appears, scanning down from the chin,
-// at 1.15 face widths left and right (outside long hair) of the face centre. Both must appear within 1.6 face
-// widths below the chin. Confidence is the mask's mean value along both scan hits (0.5–1).
-func maskShoulders(a *vision.Analysis) (found bool, tilt, conf float64) {
-	d, mk := a.Main, a.Mask
-	if d == nil || mk == nil || len(d.Mesh) < 468 {
-		return false, 0, 0
-	}
-	cx := (d.Mesh[234].X + d.Mesh[454].X) / 2
-	y0, y1 := int(d.Chin.Y), int(d.Chin.Y+1.6*d.FaceWidth)
-	hit := func(x int) (int, float64) {
-		if x < 0 || x >= mk.W {
-			return -1, 0
-		}
-		for y := max(0, y0); y <= y1 && y < mk.H; y++ {
-			if v := mk.Pix[y*mk.W+x]; v >= 128 {
-				return y, float64(v) / 255
-			}
-		}
-		return -1, 0
-	}
-	dx := 1.15 * d.FaceWidth
-	yr, cr := hit(int(cx - dx))
-	yl, cl := hit(int(cx + dx))
-	if yr < 0 || yl < 0 {
-		return false, 0, 0
-	}
-	return true, math.Abs(math.Atan2(float64(yl-yr), 2*dx) * 180 / math.Pi), (cr + cl) / 2
 }
 
 // subjectOf extracts the planning inputs from an analysis with a mask and a face.

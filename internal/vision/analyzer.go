@@ -254,6 +254,9 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 	if poseSh.Found && !res.Shoulders.Found {
 		res.Shoulders = poseSh
 	}
+	if opts.Mask && !res.Shoulders.Found {
+		res.Shoulders = outerShoulders(res.Mask, res.Main)
+	}
 	res.Timings["total"] = ms(time.Since(t0))
 	return res, nil
 }

@@ -117,6 +117,12 @@
 //     points sat ≈ 90 px above the visible shoulders). BlazePose is a single-person
 //     model: in group photos the ROI holds several people and it may mix them up.
 //     Cost ≈ one more network run.
+//   - When neither found them, the silhouette fallback: at 1.15 face widths left and
+//     right of the face centre (outside hair falling beside the face), the first mask
+//     row ≥ 0.5 within 1.6 face widths below the chin, on both sides; Confidence is
+//     the mean mask value at the two hits and Source "silhouette". Looser than the
+//     neck-anchored points (hair on a shoulder lifts that side), but it tells whether
+//     there are shoulders in the photo at all, which the photo checks need.
 //
 // # Timings
 //

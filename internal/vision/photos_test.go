@@ -370,9 +370,12 @@ func TestPoseShoulders(t *testing.T) {
 	if res.Timings["pose"] <= 0 {
 		t.Error("pose timing missing")
 	}
-	// Without the option the mask alone finds nothing here.
-	if m := analyse(t, filepath.Join(dir, "hivision_test3.jpg"), full); m.Shoulders.Found {
+	// Without the option the neck-anchored mask scan finds nothing here; only the
+	// silhouette fallback does.
+	if m := analyse(t, filepath.Join(dir, "hivision_test3.jpg"), full); m.Shoulders.Source == "mask" {
 		t.Errorf("mask shoulders under long hair: %+v", m.Shoulders)
+	} else if !m.Shoulders.Found || m.Shoulders.Source != "silhouette" || m.Shoulders.Left.Y <= m.Main.Chin.Y {
+		t.Errorf("silhouette fallback: %+v", m.Shoulders)
 	}
 }
 

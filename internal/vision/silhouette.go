@@ -81,6 +81,10 @@ const (
 	// shoulderNeck is the most a side of the neck may extend from the chin's
 	// column, in face widths (a neck with the jaw line above it spans up to about one face width).
 	shoulderNeck = 0.6
+	// shoulderOuter and shoulderOuterDepth place outerShoulders' two scan columns
+	// (face widths from the face centre) and bound their depth below the chin.
+	shoulderOuter      = 1.15
+	shoulderOuterDepth = 1.6
 )
 
 // shoulders finds the two shoulder points on the mask silhouette below the chin.
@@ -179,6 +183,40 @@ func shoulders(m *Mask, d *FaceDetail) Shoulders {
 		s.Confidence *= 0.6
 	}
 	return s
+}
+
+// outerShoulders is the last resort when neither the neck-anchored scan nor the pose
+// model found shoulders: at shoulderOuter face widths left and right of the face centre
+// (outside hair falling beside the face), the first mask row at or above 0.5 scanning
+// down from the chin, within shoulderOuterDepth face widths below it, on both sides.
+// Its tilt is looser than the neck-anchored points (hair on a shoulder can lift one
+// side); Confidence is the mean mask value at the two hits (0.5–1) and Source
+// "silhouette".
+func outerShoulders(m *Mask, d *FaceDetail) Shoulders {
+	if m == nil || d == nil || len(d.Mesh) < 468 || d.FaceWidth <= 0 {
+		return Shoulders{}
+	}
+	cx := (d.Mesh[234].X + d.Mesh[454].X) / 2
+	y0, y1 := int(d.Chin.Y), int(d.Chin.Y+shoulderOuterDepth*d.FaceWidth)
+	hit := func(x int) (int, float64) {
+		if x < 0 || x >= m.W {
+			return -1, 0
+		}
+		for y := max(0, y0); y <= y1 && y < m.H; y++ {
+			if v := m.Pix[y*m.W+x]; v >= maskOn {
+				return y, float64(v) / 255
+			}
+		}
+		return -1, 0
+	}
+	dx := shoulderOuter * d.FaceWidth
+	yr, cr := hit(int(cx - dx))
+	yl, cl := hit(int(cx + dx))
+	if yr < 0 || yl < 0 {
+		return Shoulders{}
+	}
+	return Shoulders{Found: true, Right: Point{cx - dx, float64(yr)}, Left: Point{cx + dx, float64(yl)},
+		Confidence: (cr + cl) / 2, Source: "silhouette"}
 }
 
 // subRow refines the row where column x of the mask crosses 0.5 going down from
