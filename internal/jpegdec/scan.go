@@ -1,0 +1,279 @@
+package jpegdec
+
+import (
+	"image"
+	"sync"
+)
+
+// compPlan is how one scan component is decoded and written.
+type compPlan struct {
+	bw, bh    int // blocks per MCU horizontally and vertically
+	rowBlocks int // blocks across one MCU row (mcux*bw)
+	off       int // index of the component's first block in a row slot
+	dc, ac    *huffTable
+	q         [64]float32 // dequantisation with IDCT weights for the scale
+	plane     []byte
+	stride    int
+	rx, ry    int // pixel replication (upsampling to 4:4:4 for unusual sampling)
+}
+
+type decodePlan struct {
+	scale      int
+	bs         int // output pixels per block side (8/scale)
+	mcux, mcuy int
+	comps      []compPlan // in scan order
+	rowBlocks  int        // blocks in one MCU row, all components
+	ri         int        // restart interval in MCUs
+}
+
+// rowSlot holds the coefficients of one MCU row.
+type rowSlot struct {
+	coef []int16 // 64 per block, natural order
+	last []uint8 // zig-zag index of the last nonzero coefficient, per block
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func decodeScan(data []byte, h *header, scale, workers int) (image.Image, error) {
+	p := &decodePlan{scale: scale, bs: 8 / scale, ri: h.restartInterval}
+	ns := h.ncomp
+	if ns == 1 {
+		p.mcux, p.mcuy = ceilDiv(h.width, 8), ceilDiv(h.height, 8)
+	} else {
+		p.mcux, p.mcuy = ceilDiv(h.width, 8*h.hmax), ceilDiv(h.height, 8*h.vmax)
+	}
+	// Every block takes at least two bits (a DC code and an EOB code), so data
+	// shorter than that cannot be a complete image: refuse it before allocating.
+	total := int64(0)
+	for i := 0; i < ns; i++ {
+		c := &h.comp[i]
+		total += int64(p.mcux*c.h) * int64(p.mcuy*c.v)
+	}
+	if (int64(len(data)-h.scanStart)+16)*4 < total {
+		return nil, errTruncated
+	}
+
+	// Output layout: the native subsampling when image.YCbCr can express it,
+	// otherwise everything upsampled to 4:4:4.
+	w, ht := ceilDiv(h.width, scale), ceilDiv(h.height, scale)
+	var ratio image.YCbCrSubsampleRatio
+	native := true
+	if ns == 3 {
+		y, cb, cr := h.comp[0], h.comp[1], h.comp[2]
+		native = y.h == h.hmax && y.v == h.vmax && cb.h == cr.h && cb.v == cr.v
+		if native {
+			switch (y.h/cb.h)<<4 | y.v/cb.v {
+			case 0x11:
+				ratio = image.YCbCrSubsampleRatio444
+			case 0x12:
+				ratio = image.YCbCrSubsampleRatio440
+			case 0x21:
+				ratio = image.YCbCrSubsampleRatio422
+			case 0x22:
+				ratio = image.YCbCrSubsampleRatio420
+			default:
+				native = false
+			}
+		}
+		if !native {
+			ratio = image.YCbCrSubsampleRatio444
+		}
+	}
+	planes := make([][]byte, ns)
+	strides := make([]int, ns)
+	p.comps = make([]compPlan, ns)
+	for i := 0; i < ns; i++ {
+		c := &h.comp[i]
+		cp := compPlan{bw: c.h, bh: c.v, rx: 1, ry: 1}
+		if ns == 1 {
+			cp.bw, cp.bh = 1, 1
+		}
+		if !native {
+			cp.rx, cp.ry = h.hmax/c.h, h.vmax/c.v
+		}
+		cp.rowBlocks = p.mcux * cp.bw
+		cp.stride = cp.rowBlocks * p.bs * cp.rx
+		planes[i] = make([]byte, cp.stride*p.mcuy*cp.bh*p.bs*cp.ry)
+		strides[i] = cp.stride
+		cp.plane = planes[i]
+		cp.q = scaledQuant(&h.qt[c.tq], scale)
+		cp.dc, cp.ac = h.huff[0][c.td], h.huff[1][c.ta]
+		p.comps[i] = cp
+	}
+	// Scan order and block offsets within a row slot.
+	ordered := make([]compPlan, ns)
+	for i := 0; i < ns; i++ {
+		cp := p.comps[h.scanOrder[i]]
+		cp.off = p.rowBlocks
+		p.rowBlocks += cp.rowBlocks * cp.bh
+		ordered[i] = cp
+	}
+	p.comps = ordered
+
+	if err := p.run(data[h.scanStart:], workers); err != nil {
+		return nil, err
+	}
+
+	r := image.Rect(0, 0, w, ht)
+	if ns == 1 {
+		return &image.Gray{Pix: planes[0], Stride: strides[0], Rect: r}, nil
+	}
+	return &image.YCbCr{
+		Y: planes[0], Cb: planes[1], Cr: planes[2],
+		YStride: strides[0], CStride: strides[1],
+		SubsampleRatio: ratio, Rect: r,
+	}, nil
+}
+
+func (p *decodePlan) newSlot() *rowSlot {
+	return &rowSlot{coef: make([]int16, 64*p.rowBlocks), last: make([]uint8, p.rowBlocks)}
+}
+
+// entropy decodes MCU rows in order; it keeps the bit reader, predictors and
+// restart state between rows.
+type entropy struct {
+	p    *decodePlan
+	br   bitReader
+	pred [3]int32
+	mcu  int // MCUs decoded so far
+	rst  int // number of restart markers consumed
+}
+
+func (e *entropy) decodeRow(s *rowSlot) error {
+	p := e.p
+	for mx := 0; mx < p.mcux; mx++ {
+		if p.ri > 0 && e.mcu > 0 && e.mcu%p.ri == 0 {
+			if err := e.br.restart(e.rst); err != nil {
+				return err
+			}
+			e.rst++
+			e.pred = [3]int32{}
+		}
+		for ci := range p.comps {
+			c := &p.comps[ci]
+			for by := 0; by < c.bh; by++ {
+				bi := c.off + by*c.rowBlocks + mx*c.bw
+				for bx := 0; bx < c.bw; bx++ {
+					blk := (*[64]int16)(s.coef[(bi+bx)*64:])
+					last, err := e.br.decodeBlock(blk, c.dc, c.ac, &e.pred[ci])
+					if err != nil {
+						return err
+					}
+					s.last[bi+bx] = uint8(last)
+				}
+			}
+		}
+		if e.br.overrun() {
+			return errTruncated
+		}
+		e.mcu++
+	}
+	return nil
+}
+
+// transformRow dequantises and inverse-transforms MCU row my from s into the
+// planes, leaving s zeroed for reuse.
+func (p *decodePlan) transformRow(s *rowSlot, my int) {
+	bs := p.bs
+	var tmp [64]byte
+	for ci := range p.comps {
+		c := &p.comps[ci]
+		for by := 0; by < c.bh; by++ {
+			y0 := (my*c.bh + by) * bs * c.ry
+			for bx := 0; bx < c.rowBlocks; bx++ {
+				bi := c.off + by*c.rowBlocks + bx
+				blk := (*[64]int16)(s.coef[bi*64:])
+				last := int(s.last[bi])
+				dst, stride := c.plane[y0*c.stride+bx*bs*c.rx:], c.stride
+				if c.rx != 1 || c.ry != 1 {
+					dst, stride = tmp[:], 8
+				}
+				switch bs {
+				case 8:
+					idct8(blk, &c.q, last, dst, stride)
+				case 4:
+					idct4(blk, &c.q, last, dst, stride)
+				case 2:
+					idct2(blk, &c.q, dst, stride)
+				default:
+					dst[0] = idct1(blk, &c.q)
+				}
+				// Zero the block for reuse: only its nonzero coefficients when few.
+				if last < 16 {
+					for k := 0; k <= last; k++ {
+						blk[unzig[k]] = 0
+					}
+				} else {
+					clear(blk[:])
+				}
+				if c.rx != 1 || c.ry != 1 {
+					replicate(tmp[:], bs, c.plane[y0*c.stride+bx*bs*c.rx:], c.stride, c.rx, c.ry)
+				}
+			}
+		}
+	}
+}
+
+// replicate writes the bs×bs block src (stride 8) into dst enlarged rx×ry times.
+func replicate(src []byte, bs int, dst []byte, stride, rx, ry int) {
+	for y := 0; y < bs; y++ {
+		for j := 0; j < ry; j++ {
+			d := dst[(y*ry+j)*stride:]
+			for x := 0; x < bs; x++ {
+				v := src[y*8+x]
+				for i := 0; i < rx; i++ {
+					d[x*rx+i] = v
+				}
+			}
+		}
+	}
+}
+
+// run decodes all MCU rows: sequentially with one worker, otherwise as a pipeline
+// in which this goroutine does the entropy decoding and workers-1 goroutines do
+// the transforms, passing rows through a small ring of slots.
+func (p *decodePlan) run(data []byte, workers int) error {
+	e := &entropy{p: p, br: bitReader{data: data}}
+	if workers <= 1 || p.mcuy == 1 {
+		s := p.newSlot()
+		for my := 0; my < p.mcuy; my++ {
+			if err := e.decodeRow(s); err != nil {
+				return err
+			}
+			p.transformRow(s, my)
+		}
+		return nil
+	}
+	type job struct {
+		s  *rowSlot
+		my int
+	}
+	nslots := workers + 2
+	free := make(chan *rowSlot, nslots)
+	for i := 0; i < nslots; i++ {
+		free <- p.newSlot()
+	}
+	ready := make(chan job, nslots)
+	var wg sync.WaitGroup
+	for i := 0; i < workers-1; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ready {
+				p.transformRow(j.s, j.my)
+				free <- j.s
+			}
+		}()
+	}
+	var err error
+	for my := 0; my < p.mcuy; my++ {
+		s := <-free
+		if err = e.decodeRow(s); err != nil {
+			break
+		}
+		ready <- job{s, my}
+	}
+	close(ready)
+	wg.Wait()
+	return err
+}
