@@ -102,7 +102,7 @@ func (p *Pipeline) check(ctx context.Context, img *Image, prof *Profile) (*Repor
 		return nil, err
 	}
 	t0 := time.Now()
-	a, err := p.an.Analyze(ctx, img.RGBA, vision.AnalyzeOptions{Mask: true})
+	a, err := p.an.Analyze(ctx, img.RGBA, vision.AnalyzeOptions{Mask: true, PoseFallback: true})
 	if err != nil {
 		return nil, fmt.Errorf("photo: analyze: %w", err)
 	}

@@ -46,6 +46,11 @@ type AnalyzeOptions struct {
 	// hair, or Mask is false), takes them from its keypoints 11/12 if both are
 	// visible. Costs one more network run.
 	PoseShoulders bool
+	// PoseFallback runs pose_landmark_lite only when the mask's neck-anchored scan
+	// found no shoulders (after the mask, so it costs a network run only on those
+	// photos: long hair over the shoulders, shoulders cut by the sides); the
+	// silhouette fallback is used when the pose model finds none either.
+	PoseFallback bool
 	// Sequential runs the mask stages after detection and mesh instead of
 	// concurrently with them (for timing each stage in isolation).
 	Sequential bool
@@ -253,6 +258,13 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 	}
 	if poseSh.Found && !res.Shoulders.Found {
 		res.Shoulders = poseSh
+	}
+	if opts.Mask && opts.PoseFallback && !opts.PoseShoulders && !res.Shoulders.Found && res.Main != nil && a.pose != nil {
+		tp := time.Now()
+		if res.Shoulders, err = a.poseShoulders(r, res.Main); err != nil {
+			return nil, err
+		}
+		res.Timings["pose"] = ms(time.Since(tp))
 	}
 	if opts.Mask && !res.Shoulders.Found {
 		res.Shoulders = outerShoulders(res.Mask, res.Main)

@@ -116,7 +116,8 @@
 //     the pose ROI is only estimated from the face (on one dev photo the pose
 //     points sat ≈ 90 px above the visible shoulders). BlazePose is a single-person
 //     model: in group photos the ROI holds several people and it may mix them up.
-//     Cost ≈ one more network run.
+//     Cost ≈ one more network run. AnalyzeOptions.PoseFallback runs it only when
+//     the neck-anchored scan found nothing (after the mask instead of alongside it).
 //   - When neither found them, the silhouette fallback: at 1.15 face widths left and
 //     right of the face centre (outside hair falling beside the face), the first mask
 //     row ≥ 0.5 within 1.6 face widths below the chin, on both sides; Confidence is

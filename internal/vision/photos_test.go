@@ -379,6 +379,37 @@ func TestPoseShoulders(t *testing.T) {
 	}
 }
 
+// TestPoseFallback: the pose model runs only when the neck-anchored mask scan finds no
+// shoulders.
+func TestPoseFallback(t *testing.T) {
+	dir := portraitsDir(t)
+	a := testAnalyzer(t)
+	if a.pose == nil {
+		t.Fatalf("%s not loaded (it is fetched by scripts/fetch-models.sh)", FilePose)
+	}
+	for _, c := range []struct {
+		file, source string
+		pose         bool
+	}{
+		{"hivision_test3.jpg", "pose", true},  // long hair over the shoulders
+		{"openface_carell.jpg", "pose", true}, // shoulders leave the frame at both sides
+		{"u2net_man.jpg", "mask", false},      // clear neck: the mask scan suffices
+	} {
+		img, err := DecodeFile(filepath.Join(dir, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := a.Analyze(context.Background(), img, AnalyzeOptions{Mask: true, PoseFallback: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ran := res.Timings["pose"]
+		if s := res.Shoulders; !s.Found || s.Source != c.source || ran != c.pose || s.Left.Y <= res.Main.Chin.Y || s.Right.X >= s.Left.X {
+			t.Errorf("%s: shoulders %+v, pose ran %v; want source %s, pose ran %v", c.file, s, ran, c.source, c.pose)
+		}
+	}
+}
+
 func TestAnalyzeConcurrent(t *testing.T) {
 	a := testAnalyzer(t)
 	dir := fixturesDir(t)
