@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"xiaoxiang/internal/photo"
 )
@@ -197,12 +196,53 @@ func verdictZH(v photo.Verdict) string {
 }
 
 func printChecks(w io.Writer, cs []photo.Check) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  项目\t测量值\t要求\t结果\t建议")
+	rows := [][]string{{"项目", "测量值", "要求", "结果", "建议"}}
 	for _, c := range cs {
-		fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\t%s\n", c.Name, trimFloat(c.Value), c.Unit, c.Range, verdictZH(c.Verdict), c.Message)
+		rows = append(rows, []string{c.Name, strings.TrimSpace(trimFloat(c.Value) + " " + c.Unit), c.Range, verdictZH(c.Verdict), c.Message})
 	}
-	tw.Flush()
+	printColumns(w, rows)
+}
+
+// printColumns writes rows as aligned columns, two spaces apart, measuring text in
+// terminal cells: Chinese characters take two (text/tabwriter counts them as one, so
+// its columns drift in a terminal).
+func printColumns(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], cellWidth(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-cellWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// cellWidth is the width of s in terminal cells: East Asian wide and fullwidth
+// characters count two.
+func cellWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func trimFloat(v float64) string {
