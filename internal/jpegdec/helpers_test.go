@@ -8,6 +8,8 @@ import (
 	"image/jpeg"
 	"math"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -179,4 +181,10 @@ func compare(tb testing.TB, a, b plane) diffStats {
 		d.psnr = 10 * math.Log10(255*255/(sq/n))
 	}
 	return d
+}
+
+func fmtSscan(s string, a ...any) (int, error) { return fmt.Sscan(s, a...) }
+
+func readFileTB(tb testing.TB, name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", name))
 }
