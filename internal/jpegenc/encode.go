@@ -3,7 +3,7 @@ package jpegenc
 import (
 	"errors"
 	"fmt"
-	"math"
+	"sync"
 )
 
 // ErrSizeWindow is wrapped by the error Fit returns when no quality puts the file in the
@@ -90,78 +90,129 @@ func (p *Prepared) appendSOF(dst []byte) []byte {
 }
 
 // Fit returns the highest quality in [minQ, maxQ] (clamped to 1..100) whose file is at
-// most maxBytes long (maxBytes ≤ 0: no limit), and that file. It only evaluates sizes
-// (Size's cost) while searching and writes one file. The search keeps a bracket — a
-// quality known to fit and one known not to — and narrows it by interpolating log(size)
-// against log(IJG scale), falling back to bisection, so the answer always fits and the
-// next quality up was measured not to (sizes that are not monotone in quality cannot
-// make it return a file that is too large).
+// most maxBytes long (maxBytes ≤ 0: no limit), and that file.
+//
+// It searches with exact sizes (Size's cost) but few of them: a bracket — the highest
+// quality known to fit and the lowest known not to — is narrowed by probing the quality
+// that a cheap size estimate (every 4th MCU tokenized, scaled up) predicts to be the
+// answer, with the estimate recalibrated against each exact size. The search ends only
+// when the bracket's ends are adjacent qualities, so the answer always fits and the next
+// quality up was measured not to; an estimate that is off, or sizes that are not monotone
+// in quality, cost extra probes, never a wrong file. One file is written at the end.
 //
 // If even minQ is larger than maxBytes, or the chosen file is shorter than minBytes, the
 // error wraps ErrSizeWindow and the quality and data of that file are returned anyway.
 func (p *Prepared) Fit(minQ, maxQ, minBytes, maxBytes int) (quality int, data []byte, err error) {
+	quality, data, err, _ = p.fit(minQ, maxQ, minBytes, maxBytes)
+	return quality, data, err
+}
+
+// fitStats counts the work of one Fit.
+type fitStats struct{ exact, estimates int }
+
+func (p *Prepared) fit(minQ, maxQ, minBytes, maxBytes int) (int, []byte, error, fitStats) {
+	var st fitStats
 	minQ, maxQ = clampQuality(minQ), clampQuality(maxQ)
 	if minQ > maxQ {
-		return 0, nil, fmt.Errorf("jpegenc: fit: quality range %d..%d is empty", minQ, maxQ)
+		return 0, nil, fmt.Errorf("jpegenc: fit: quality range %d..%d is empty", minQ, maxQ), st
 	}
-	best := p.tokenize(maxQ)
-	if hiSize := p.sizeOf(best); maxBytes > 0 && hiSize > maxBytes {
-		hiQ := maxQ
-		best.release()
-		best = p.tokenize(minQ)
-		loSize := p.sizeOf(best)
-		if loSize > maxBytes {
-			data := p.write(best)
-			best.release()
-			return minQ, data, fmt.Errorf("jpegenc: fit: %d bytes at the minimum quality %d exceed %d: %w", len(data), minQ, maxBytes, ErrSizeWindow)
+	var best *pass
+	if maxBytes <= 0 {
+		best = p.tokenize(maxQ)
+		st.exact++
+	} else {
+		var est [101]float64 // estimated sizes, 0 = not yet estimated
+		estimate := func(q int) float64 {
+			if est[q] == 0 {
+				est[q] = p.estimate(q)
+				st.estimates++
+			}
+			return est[q]
 		}
-		loQ := minQ
-		interp, prevSide := true, 0
-		for hiQ-loQ > 1 {
-			q := (loQ + hiQ) / 2
-			if interp {
-				q = interpolate(loQ, loSize, hiQ, hiSize, maxBytes)
+		calib := 1.0 // exact/estimated size at the last exact probe
+		fits := func(q int) bool { return calib*estimate(q) <= float64(maxBytes) }
+		lo, hi := minQ-1, maxQ+1 // lo fits (or is below the range), hi does not (or is above)
+		for hi-lo > 1 {
+			// Guess the highest quality in (lo, hi) that the calibrated estimate says fits.
+			a, b := lo+1, hi-1
+			q := a
+			switch {
+			case !fits(a):
+			case fits(b):
+				q = b
+			default:
+				for b-a > 1 { // a fits, b does not
+					if m := (a + b) / 2; fits(m) {
+						a = m
+					} else {
+						b = m
+					}
+				}
+				q = a
 			}
 			s := p.tokenize(q)
 			n := p.sizeOf(s)
-			side := -1 // this probe lowered hi
+			st.exact++
+			calib = float64(n) / estimate(q)
 			if n <= maxBytes {
-				best.release()
-				best = s
-				loQ, loSize = q, n
-				side = 1 // raised lo
+				if best != nil {
+					best.release()
+				}
+				best, lo = s, q
 			} else {
+				hi = q
+				if q == minQ { // nothing fits: report the minimum quality's file
+					data := p.write(s)
+					s.release()
+					return minQ, data, fmt.Errorf("jpegenc: fit: %d bytes at the minimum quality %d exceed %d: %w", len(data), minQ, maxBytes, ErrSizeWindow), st
+				}
 				s.release()
-				hiQ, hiSize = q, n
 			}
-			// Interpolation converges fast when its guesses land on alternate sides;
-			// after two moves of the same end, bisect once.
-			interp = side != prevSide
-			prevSide = side
 		}
 	}
-	data = p.write(best)
-	quality = best.quality
+	data := p.write(best)
+	quality := best.quality
 	best.release()
 	if len(data) < minBytes {
-		return quality, data, fmt.Errorf("jpegenc: fit: %d bytes at quality %d are below %d: %w", len(data), quality, minBytes, ErrSizeWindow)
+		return quality, data, fmt.Errorf("jpegenc: fit: %d bytes at quality %d are below %d: %w", len(data), quality, minBytes, ErrSizeWindow), st
 	}
-	return quality, data, nil
+	return quality, data, nil, st
 }
 
-// interpolate guesses the quality in (loQ, hiQ) whose size is target, taking log(size)
-// as linear in log(IJG scale factor), and keeps the guess strictly inside the bracket.
-func interpolate(loQ, loSize, hiQ, hiSize, target int) int {
-	x := func(q int) float64 { return math.Log(math.Max(float64(ijgScale(q)), 0.5)) }
-	xl, xh := x(loQ), x(hiQ)
-	yl, yh, yt := math.Log(float64(loSize)), math.Log(float64(hiSize)), math.Log(float64(target))
-	q := loQ + 1
-	if yh > yl {
-		xt := xl + (yt-yl)/(yh-yl)*(xh-xl)
-		// The highest quality whose scale is at least the interpolated one.
-		for q+1 < hiQ && x(q+1) >= xt {
-			q++
+// estimateStep is the MCU sampling step of size estimates.
+const estimateStep = 4
+
+// estimate predicts Size(q) from every estimateStep-th MCU: the Huffman-coded length of
+// their tokens (with tables built from their statistics) scaled to all MCUs, plus the
+// headers and an allowance of one stuffed byte in 256.
+func (p *Prepared) estimate(q int) float64 {
+	n := p.mcuX * p.mcuY
+	step := estimateStep
+	if n < 64 {
+		step = 1
+	}
+	s := passPool.Get().(*pass)
+	defer s.release()
+	qs := newQuantSet(q)
+	// Two halves on two goroutines; mid is a multiple of step so the sample is the same.
+	mid := n / 2 / step * step
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.tok[1] = p.tokens(qs, mid, n, step, s.tok[1][:0], &s.freq[1])
+	}()
+	s.tok[0] = p.tokens(qs, 0, mid, step, s.tok[0][:0], &s.freq[0])
+	wg.Wait()
+	codes := p.codesFor(s)
+	bits := 0
+	for t := range 1024 {
+		if f := s.freq[0][t] + s.freq[1][t]; f > 0 {
+			e := codes.ent[t]
+			bits += int(f) * int((e>>16)&31+e>>24)
 		}
 	}
-	return max(loQ+1, min(hiQ-1, q))
+	sampled := (mid+step-1)/step + (n-mid+step-1)/step
+	entropy := float64(bits) / 8 * float64(n) / float64(sampled) * (1 + 1.0/256)
+	return float64(lenHdrs+len(codes.dht)) + entropy
 }

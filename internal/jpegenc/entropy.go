@@ -55,12 +55,12 @@ func (p *Prepared) tokenize(q int) *pass {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.tok[1] = p.tokens(s.qs, mid, n, s.tok[1][:0], &s.freq[1])
+			s.tok[1] = p.tokens(s.qs, mid, n, 1, s.tok[1][:0], &s.freq[1])
 		}()
-		s.tok[0] = p.tokens(s.qs, 0, mid, s.tok[0][:0], &s.freq[0])
+		s.tok[0] = p.tokens(s.qs, 0, mid, 1, s.tok[0][:0], &s.freq[0])
 		wg.Wait()
 	} else {
-		s.tok[0] = p.tokens(s.qs, 0, n, s.tok[0][:0], &s.freq[0])
+		s.tok[0] = p.tokens(s.qs, 0, n, 1, s.tok[0][:0], &s.freq[0])
 		s.tok[1] = s.tok[1][:0]
 		s.freq[1] = [1024]int32{}
 	}
@@ -75,23 +75,29 @@ func quantize(t float32) int32 {
 	return int32(t + half)
 }
 
-// tokens appends the tokens of MCUs [m0, m1) to tok and counts the symbols in freq.
-func (p *Prepared) tokens(qs *quantSet, m0, m1 int, tok []uint32, freq *[1024]int32) []uint32 {
+// quantDC is the quantised DC coefficient of block i in table t.
+func (p *Prepared) quantDC(qs *quantSet, i int, t uint8) int32 {
+	return max(-1024, min(1023, quantize(p.coef[i*64]*qs.recip[t][0])))
+}
+
+// tokens appends the tokens of MCUs m0, m0+step, … (< m1) to tok and counts the symbols in
+// freq. With step 1 that is the scan of MCUs [m0, m1); larger steps sample the image for
+// size estimates, each sampled MCU's DC coded against the MCU before it.
+func (p *Prepared) tokens(qs *quantSet, m0, m1, step int, tok []uint32, freq *[1024]int32) []uint32 {
 	*freq = [1024]int32{}
 	bpm := p.bpm
-	// DC predictions at the start: the quantised DC of each component's last block before m0.
 	var pred [3]int32
-	if m0 > 0 {
-		for b := range bpm {
-			c := p.comp[b]
-			t := min(c, 1)
-			pred[c] = quantize(p.coef[((m0-1)*bpm+b)*64] * qs.recip[t][0])
-		}
-	}
-	if need := (m1 - m0) * bpm * 8; cap(tok)-len(tok) < need {
+	if need := (m1 - m0) / step * bpm * 8; cap(tok)-len(tok) < need {
 		tok = append(make([]uint32, 0, len(tok)+need), tok...)
 	}
-	for m := m0; m < m1; m++ {
+	for m := m0; m < m1; m += step {
+		if m > 0 && (m == m0 || step > 1) {
+			// DC predictions: the quantised DC of each component's last block before m.
+			for b := range bpm {
+				c := p.comp[b]
+				pred[c] = p.quantDC(qs, (m-1)*bpm+b, min(c, 1))
+			}
+		}
 		for b := range bpm {
 			c := p.comp[b]
 			t := min(c, 1)
@@ -100,16 +106,22 @@ func (p *Prepared) tokens(qs *quantSet, m0, m1 int, tok []uint32, freq *[1024]in
 				dcTab, acTab = tabChromaDC, tabChromaAC
 			}
 			rc := &qs.recip[t]
-			blk := p.coef[(m*bpm+b)*64 : (m*bpm+b)*64+64 : (m*bpm+b)*64+64]
+			i := m*bpm + b
+			blk := (*[64]float32)(p.coef[i*64 : i*64+64])
+			last := int(p.last[i] & 63)
+			if cap(tok)-len(tok) < 68 { // at most DC, 63 AC, 3 ZRL, EOB
+				tok = append(make([]uint32, 0, 2*cap(tok)+1024), tok...)
+			}
 
-			dc := max(-1024, min(1023, quantize(blk[0]*rc[0])))
+			dc := p.quantDC(qs, i, t)
 			diff := dc - pred[c]
 			pred[c] = dc
-			tok = append(tok, magToken(dcTab, 0, diff))
-			freq[tok[len(tok)-1]>>16]++
+			tk := magToken(dcTab, 0, diff)
+			tok = append(tok, tk)
+			freq[tk>>16&1023]++
 
 			run := uint32(0)
-			for k := 1; k < 64; k++ {
+			for k := 1; k <= last; k++ {
 				v := blk[k] * rc[k]
 				if v < 0.5 && v > -0.5 {
 					run++
@@ -117,18 +129,18 @@ func (p *Prepared) tokens(qs *quantSet, m0, m1 int, tok []uint32, freq *[1024]in
 				}
 				for run >= 16 {
 					tok = append(tok, (acTab+0xf0)<<16)
-					freq[acTab+0xf0]++
+					freq[(acTab+0xf0)&1023]++
 					run -= 16
 				}
 				a := max(-1023, min(1023, quantize(v)))
 				tk := magToken(acTab, run<<4, a)
 				tok = append(tok, tk)
-				freq[tk>>16]++
+				freq[tk>>16&1023]++
 				run = 0
 			}
-			if run > 0 {
+			if run > 0 || last < 63 {
 				tok = append(tok, acTab<<16)
-				freq[acTab]++
+				freq[acTab&1023]++
 			}
 		}
 	}

@@ -81,21 +81,22 @@ func TestDCTAccuracy(t *testing.T) {
 	worst := 0.0
 	for trial := range 500 {
 		var in [64]float64
-		var blk [64]float32
+		var px [64]uint8
 		for i := range in {
-			v := float64(r.IntN(256) - 128)
+			v := r.IntN(256)
 			switch trial % 4 {
 			case 1: // smooth
-				v = float64((i%8)*16 - 64 + (i/8)*3)
+				v = (i%8)*16 + (i/8)*3 + 64
 			case 2: // extremes
-				v = float64(127 - 255*r.IntN(2))
+				v = 255 * r.IntN(2)
 			}
-			in[i], blk[i] = v, float32(v)
+			px[i], in[i] = uint8(v), float64(v-128)
 		}
 		want := refDCT(&in)
-		fdct(&blk)
+		var got [64]float32
+		fdctSamples(px[:], 0, 8, &got)
 		for i := range 64 {
-			worst = max(worst, math.Abs(float64(blk[i])-want[i]))
+			worst = max(worst, math.Abs(float64(got[i])-want[zigzag[i]]))
 		}
 	}
 	t.Logf("largest DCT error vs the direct O(n^4) reference: %.2g", worst)
@@ -283,9 +284,9 @@ func TestSplitTokens(t *testing.T) {
 	for _, q := range []int{10, 75, 100} {
 		qs := newQuantSet(q)
 		var f0, f1, f2 [1024]int32
-		whole := p.tokens(qs, 0, n, nil, &f0)
-		a := p.tokens(qs, 0, n/3, nil, &f1)
-		b := p.tokens(qs, n/3, n, nil, &f2)
+		whole := p.tokens(qs, 0, n, 1, nil, &f0)
+		a := p.tokens(qs, 0, n/3, 1, nil, &f1)
+		b := p.tokens(qs, n/3, n, 1, nil, &f2)
 		if !slices.Equal(whole, append(a, b...)) {
 			t.Fatalf("q%d: split tokens differ", q)
 		}
@@ -546,4 +547,39 @@ func TestInputTypes(t *testing.T) {
 			t.Errorf("%s: PSNR %.2f dB, RGBA path %.2f", c.name, ps, rgbaPSNR)
 		}
 	}
+}
+
+// TestFitPortraits checks Fit against brute force on every available portrait for the
+// 20–40 KB window (and a tighter one), and reports how many exact sizes it needed.
+func TestFitPortraits(t *testing.T) {
+	imgs := append(loadPortraits(t, 10), namedImage{"synthetic portrait", synthPortrait(480, 640, 9)})
+	var exact, estimates, runs int
+	for _, im := range imgs {
+		p := Prepare(im.img, Options{DPI: 300})
+		sizes := map[int]int{}
+		for q := 60; q <= 100; q++ {
+			sizes[q] = p.Size(q)
+		}
+		for _, maxBytes := range []int{40 << 10, 30 << 10} {
+			want := 0
+			for q := 60; q <= 100; q++ {
+				if sizes[q] <= maxBytes {
+					want = q
+				}
+			}
+			q, data, err, st := p.fit(60, 100, 20<<10, maxBytes)
+			exact, estimates, runs = exact+st.exact, estimates+st.estimates, runs+1
+			if want == 0 {
+				if !errors.Is(err, ErrSizeWindow) {
+					t.Errorf("%s ≤%d: nothing fits, Fit = q%d %v", im.name, maxBytes, q, err)
+				}
+				continue
+			}
+			if q != want || len(data) != sizes[q] {
+				t.Errorf("%s ≤%d: Fit = q%d (%d bytes), brute force q%d (%d bytes)", im.name, maxBytes, q, len(data), want, sizes[want])
+			}
+			t.Logf("%-26s ≤%d: q%d %d bytes, %d exact sizes, %d estimates", im.name, maxBytes, q, len(data), st.exact, st.estimates)
+		}
+	}
+	t.Logf("mean per Fit: %.1f exact sizes, %.1f estimates", float64(exact)/float64(runs), float64(estimates)/float64(runs))
 }

@@ -33,6 +33,10 @@ type Prepared struct {
 	bpm        int       // blocks per MCU: 6 (4:2:0) or 3 (4:4:4)
 	comp       []uint8   // component (0 Y, 1 Cb, 2 Cr) of each block position in an MCU
 	coef       []float32 // len mcuX*mcuY*bpm*64, each block in zig-zag order
+	// last[i] is the zig-zag index of block i's last AC coefficient that is nonzero at
+	// quality 100 (|F| ≥ 0.5, as every quantiser step is ≥ 1), 0 if none: the coefficients
+	// after it quantise to zero at every quality.
+	last []uint8
 }
 
 // Width and Height are the image dimensions.
@@ -66,6 +70,7 @@ func Prepare(img image.Image, o Options) *Prepared {
 	}
 	p.mcuX, p.mcuY = (w+mcu-1)/mcu, (h+mcu-1)/mcu
 	p.coef = make([]float32, p.mcuX*p.mcuY*p.bpm*64)
+	p.last = make([]uint8, p.mcuX*p.mcuY*p.bpm)
 
 	pl := &planes{yStride: p.mcuX * mcu, cStride: p.mcuX * 8}
 	pl.y = make([]uint8, pl.yStride*p.mcuY*mcu)
@@ -258,35 +263,26 @@ func (p *Prepared) fillYCbCr(pl *planes, m *image.YCbCr, my0, my1 int) {
 
 // transform computes the DCT of every block of MCU rows [my0, my1).
 func (p *Prepared) transform(pl *planes, my0, my1 int) {
-	var blk [64]float32
-	load := func(plane []uint8, stride, x0, y0 int) {
-		for y := range 8 {
-			row := plane[(y0+y)*stride+x0 : (y0+y)*stride+x0+8]
-			d := blk[8*y : 8*y+8 : 8*y+8]
-			for x, v := range row {
-				d[x] = float32(int32(v) - 128)
-			}
-		}
-	}
 	for my := my0; my < my1; my++ {
 		for mx := range p.mcuX {
 			base := (my*p.mcuX + mx) * p.bpm * 64
 			for b := range p.bpm {
+				out := (*[64]float32)(p.coef[base+64*b : base+64*b+64])
 				switch c := p.comp[b]; {
 				case c == 0 && p.bpm == 6:
-					load(pl.y, pl.yStride, 16*mx+8*(b&1), 16*my+8*(b>>1))
+					fdctSamples(pl.y, (16*my+8*(b>>1))*pl.yStride+16*mx+8*(b&1), pl.yStride, out)
 				case c == 0:
-					load(pl.y, pl.yStride, 8*mx, 8*my)
+					fdctSamples(pl.y, 8*my*pl.yStride+8*mx, pl.yStride, out)
 				case c == 1:
-					load(pl.cb, pl.cStride, 8*mx, 8*my)
+					fdctSamples(pl.cb, 8*my*pl.cStride+8*mx, pl.cStride, out)
 				default:
-					load(pl.cr, pl.cStride, 8*mx, 8*my)
+					fdctSamples(pl.cr, 8*my*pl.cStride+8*mx, pl.cStride, out)
 				}
-				fdct(&blk)
-				out := p.coef[base+64*b : base+64*b+64 : base+64*b+64]
-				for i, n := range zigzag {
-					out[i] = blk[n]
+				k := 63
+				for k > 0 && out[k] < 0.5 && out[k] > -0.5 {
+					k--
 				}
+				p.last[base/64+b] = uint8(k)
 			}
 		}
 	}

@@ -1,9 +1,21 @@
 package jpegenc
 
-// zigzag[i] is the natural (row-major) index of the i-th coefficient in zig-zag order.
-var zigzag [64]uint8
+// zigzag[i] is the natural (row-major) index of the i-th coefficient in zig-zag order;
+// unzigzag is the inverse permutation. (Variable initialisers, not init functions, so
+// that they are ready before any init function uses them.)
+var (
+	zigzag   = makeZigzag()
+	unzigzag = invert(zigzag)
+)
 
-func init() {
+func invert(p [64]uint8) (inv [64]uint8) {
+	for i, n := range p {
+		inv[n] = uint8(i)
+	}
+	return inv
+}
+
+func makeZigzag() (zigzag [64]uint8) {
 	// Walk the anti-diagonals d = x+y of the 8×8 block, alternating direction: even
 	// diagonals run up-right (y decreasing), odd ones down-left (y increasing).
 	i := 0
@@ -19,6 +31,7 @@ func init() {
 			i++
 		}
 	}
+	return zigzag
 }
 
 // baseLuma and baseChroma are the example quantisation tables of ITU-T T.81 Annex K.1
