@@ -13,6 +13,8 @@ import (
 
 	"github.com/gen2brain/heic"
 	"golang.org/x/image/webp"
+
+	"xiaoxiang/internal/jpegdec"
 )
 
 // Limits bound what Decode accepts; a zero field means no limit. Start from DefaultLimits.
@@ -197,6 +199,16 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 		return nil, newError(CodeTooSmall, fmt.Errorf("%s header: %dx%d, short side below %d", format, cfg.Width, cfg.Height, lim.MinSide))
 	}
 
+	if format == "jpeg" {
+		if rgba, f, ok := decodeJPEGScaled(data, cfg.Width, cfg.Height, lim.WorkLongSide); ok {
+			rgba = applyOrientation(rgba, orientation)
+			w, h := cfg.Width, cfg.Height
+			if orientation >= 5 {
+				w, h = h, w
+			}
+			return &Image{RGBA: rgba, Format: format, Width: w, Height: h, Orientation: orientation, Shrink: f, Bytes: len(data)}, nil
+		}
+	}
 	var src image.Image
 	var err error
 	switch format {
@@ -235,6 +247,54 @@ func DecodeBytes(data []byte, lim Limits) (*Image, error) {
 		w, h = h, w
 	}
 	return &Image{RGBA: rgba, Format: format, Width: w, Height: h, Orientation: orientation, Shrink: f, Bytes: len(data)}, nil
+}
+
+// decodeJPEGScaled decodes a baseline JPEG with internal/jpegdec, which scales by a power of
+// two in the DCT domain (the entropy decoding runs on one core while the other transforms):
+// the pre-shrink factor f (the same integer factor as for other formats, so the working
+// image is the same) is reached as a DCT scale s (the largest power of two ≤ f, at most 8)
+// times an exact area average by f/s. ok is false when jpegdec does not support the file
+// (progressive, arithmetic, CMYK…) or finds it corrupt: the caller then decodes with
+// image/jpeg, whose errors the messages for students are made from.
+func decodeJPEGScaled(data []byte, W, H, workLongSide int) (rgba *image.RGBA, f int, ok bool) {
+	f = 1
+	if workLongSide > 0 {
+		f = max(1, max(W, H)/workLongSide)
+	}
+	ow, oh := W/f, H/f
+	if ow < 1 || oh < 1 {
+		f, ow, oh = 1, W, H
+	}
+	s := 1
+	for s*2 <= min(f, 8) {
+		s *= 2
+	}
+	src, err := jpegdec.Decode(data, jpegdec.Options{Scale: s})
+	if err != nil {
+		return nil, 0, false
+	}
+	if s == f {
+		// Only the top-left ow×oh pixels are converted (as boxShrink drops the remainder).
+		return boxShrinkTo(src, ow, oh), f, true
+	}
+	full := boxShrink(src, 1, false)
+	return areaShrinkRGBA(full, float64(f)/float64(s), ow, oh), f, true
+}
+
+// boxShrinkTo converts src to opaque RGBA without scaling, keeping its top-left w×h pixels.
+func boxShrinkTo(src image.Image, w, h int) *image.RGBA {
+	if ycc, ok := src.(*image.YCbCr); ok {
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		shrinkYCbCr(dst, ycc, 1, false)
+		return dst
+	}
+	full := boxShrink(src, 1, false)
+	if full.Rect.Dx() == w && full.Rect.Dy() == h {
+		return full
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(dst, dst.Rect, full, image.Point{}, draw.Src)
+	return dst
 }
 
 // InitHEIC compiles the HEIC decoder (a WebAssembly build of libheif run by wazero) ahead

@@ -136,33 +136,97 @@ func mustDecodeNoShrink(t *testing.T, data []byte) *image.RGBA {
 }
 
 func TestDecodePreShrink(t *testing.T) {
-	big := image.NewRGBA(image.Rect(0, 0, 2700, 1500))
-	for i := range big.Pix {
-		big.Pix[i] = uint8(i * 7 >> 4)
-	}
-	for i := 3; i < len(big.Pix); i += 4 {
-		big.Pix[i] = 255
-	}
-	img := mustDecode(t, encodeJPEGTest(t, big, 90))
-	if img.Shrink != 2 || img.RGBA.Rect.Dx() != 1350 || img.RGBA.Rect.Dy() != 750 || img.Width != 2700 {
-		t.Fatalf("shrink %d size %v, want 2 and 1350x750", img.Shrink, img.RGBA.Rect)
-	}
-	// The box average equals the mean of each 2×2 block (up to JPEG/rounding noise).
-	src := mustDecodeNoShrink(t, encodeJPEGTest(t, big, 90))
-	var worst float64
-	for _, p := range []image.Point{{10, 10}, {700, 300}, {1349, 749}} {
-		for c := range 3 {
-			var s float64
-			for dy := range 2 {
-				for dx := range 2 {
-					s += float64(src.Pix[src.PixOffset(2*p.X+dx, 2*p.Y+dy)+c])
-				}
+	// A JPEG is scaled in the DCT domain (internal/jpegdec): on smooth content that equals the
+	// 2×2 box average up to rounding; a PNG is box-averaged exactly, even at pixel-level detail.
+	smooth := image.NewRGBA(image.Rect(0, 0, 2700, 1500))
+	busy := image.NewRGBA(image.Rect(0, 0, 2700, 1500))
+	for y := range 1500 {
+		for x := range 2700 {
+			i := smooth.PixOffset(x, y)
+			for c := range 3 {
+				smooth.Pix[i+c] = uint8(128 + 90*math.Sin(float64(x)/(37+float64(c)*11))*math.Cos(float64(y)/(23+float64(c)*7)))
+				busy.Pix[i+c] = uint8((i + c) * 7 >> 4)
 			}
-			worst = max(worst, math.Abs(s/4-float64(img.RGBA.Pix[img.RGBA.PixOffset(p.X, p.Y)+c])))
+			smooth.Pix[i+3], busy.Pix[i+3] = 255, 255
 		}
 	}
-	if worst > 2 {
-		t.Errorf("box average off by %.1f levels", worst)
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, busy); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		tol  float64
+	}{
+		{"jpeg", encodeJPEGTest(t, smooth, 90), 3},
+		{"png", pngBuf.Bytes(), 0.5},
+	} {
+		img := mustDecode(t, c.data)
+		if img.Shrink != 2 || img.RGBA.Rect.Dx() != 1350 || img.RGBA.Rect.Dy() != 750 || img.Width != 2700 {
+			t.Fatalf("%s: shrink %d size %v, want 2 and 1350x750", c.name, img.Shrink, img.RGBA.Rect)
+		}
+		src := mustDecodeNoShrink(t, c.data)
+		var worst float64
+		for _, p := range []image.Point{{10, 10}, {700, 300}, {1349, 749}, {333, 517}, {1001, 2}} {
+			for ch := range 3 {
+				var s float64
+				for dy := range 2 {
+					for dx := range 2 {
+						s += float64(src.Pix[src.PixOffset(2*p.X+dx, 2*p.Y+dy)+ch])
+					}
+				}
+				worst = max(worst, math.Abs(s/4-float64(img.RGBA.Pix[img.RGBA.PixOffset(p.X, p.Y)+ch])))
+			}
+		}
+		if worst > c.tol {
+			t.Errorf("%s: pre-shrink differs from the 2×2 mean by %.1f levels (allowed %.1f)", c.name, worst, c.tol)
+		}
+	}
+}
+
+// TestDecodeJPEGFractionalShrink: a pre-shrink by 3 is a DCT scaling by 2 and an area
+// average by 1.5; on smooth content it matches the 3×3 mean of the full decode.
+func TestDecodeJPEGFractionalShrink(t *testing.T) {
+	big := image.NewRGBA(image.Rect(0, 0, 1200, 1800))
+	for y := range 1800 {
+		for x := range 1200 {
+			i := big.PixOffset(x, y)
+			for c := range 3 {
+				big.Pix[i+c] = uint8(128 + 100*math.Sin(float64(x+y*c)/61)*math.Cos(float64(y)/47))
+			}
+			big.Pix[i+3] = 255
+		}
+	}
+	data := encodeJPEGTest(t, big, 92)
+	lim := DefaultLimits()
+	lim.WorkLongSide = 600
+	img, err := DecodeBytes(data, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Shrink != 3 || img.RGBA.Rect.Dx() != 400 || img.RGBA.Rect.Dy() != 600 {
+		t.Fatalf("shrink %d size %v, want 3 and 400x600", img.Shrink, img.RGBA.Rect)
+	}
+	src := mustDecodeNoShrink(t, data)
+	var worst, sum float64
+	n := 0
+	for y := 5; y < 600; y += 37 {
+		for x := 3; x < 400; x += 29 {
+			for ch := range 3 {
+				var s float64
+				for dy := range 3 {
+					for dx := range 3 {
+						s += float64(src.Pix[src.PixOffset(3*x+dx, 3*y+dy)+ch])
+					}
+				}
+				d := math.Abs(s/9 - float64(img.RGBA.Pix[img.RGBA.PixOffset(x, y)+ch]))
+				worst, sum, n = max(worst, d), sum+d, n+1
+			}
+		}
+	}
+	if worst > 3 || sum/float64(n) > 1 {
+		t.Errorf("pre-shrink by 3 differs from the 3×3 mean: worst %.1f, mean %.2f levels", worst, sum/float64(n))
 	}
 }
 
