@@ -57,9 +57,9 @@ func loadBenchImages(b *testing.B) []benchImage {
 			w, h, noise int
 			q           int
 		}{
-			{"12MP_q92", 2832, 4248, 6, 92},
-			{"12MP_q98_dense", 2832, 4248, 14, 98},
-			{"2MP_q92", 1156, 1734, 6, 92},
+			{"12MP_q92", 2832, 4248, 2, 92},
+			{"12MP_q98_dense", 2832, 4248, 4, 98},
+			{"2MP_q92", 1156, 1734, 2, 92},
 		} {
 			var buf bytes.Buffer
 			if err := jpeg.Encode(&buf, photoLike(c.w, c.h, c.noise, 1), &jpeg.Options{Quality: c.q}); err != nil {

@@ -1,6 +1,7 @@
 package jpegdec
 
 import (
+	"bytes"
 	"image"
 	"sync"
 )
@@ -35,6 +36,18 @@ type rowSlot struct {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func decodeScan(data []byte, h *header, scale, workers int) (image.Image, error) {
+	p, img, err := newPlan(data, h, scale)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.run(data[h.scanStart:], workers); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// newPlan works out the MCU layout and allocates the output image.
+func newPlan(data []byte, h *header, scale int) (*decodePlan, image.Image, error) {
 	p := &decodePlan{scale: scale, bs: 8 / scale, ri: h.restartInterval}
 	ns := h.ncomp
 	if ns == 1 {
@@ -50,7 +63,7 @@ func decodeScan(data []byte, h *header, scale, workers int) (image.Image, error)
 		total += int64(p.mcux*c.h) * int64(p.mcuy*c.v)
 	}
 	if (int64(len(data)-h.scanStart)+16)*4 < total {
-		return nil, errTruncated
+		return nil, nil, errTruncated
 	}
 
 	// Output layout: the native subsampling when image.YCbCr can express it,
@@ -110,15 +123,11 @@ func decodeScan(data []byte, h *header, scale, workers int) (image.Image, error)
 	}
 	p.comps = ordered
 
-	if err := p.run(data[h.scanStart:], workers); err != nil {
-		return nil, err
-	}
-
 	r := image.Rect(0, 0, w, ht)
 	if ns == 1 {
-		return &image.Gray{Pix: planes[0], Stride: strides[0], Rect: r}, nil
+		return p, &image.Gray{Pix: planes[0], Stride: strides[0], Rect: r}, nil
 	}
-	return &image.YCbCr{
+	return p, &image.YCbCr{
 		Y: planes[0], Cb: planes[1], Cr: planes[2],
 		YStride: strides[0], CStride: strides[1],
 		SubsampleRatio: ratio, Rect: r,
@@ -129,24 +138,24 @@ func (p *decodePlan) newSlot() *rowSlot {
 	return &rowSlot{coef: make([]int16, 64*p.rowBlocks), last: make([]uint8, p.rowBlocks)}
 }
 
-// entropy decodes MCU rows in order; it keeps the bit reader, predictors and
-// restart state between rows.
+// entropy decodes MCUs in order; it keeps the bit reader, predictors and restart
+// state between calls.
 type entropy struct {
-	p    *decodePlan
-	br   bitReader
-	pred [3]int32
-	mcu  int // MCUs decoded so far
-	rst  int // number of restart markers consumed
+	p     *decodePlan
+	br    bitReader
+	pred  [3]int32
+	mcu   int // index of the next MCU
+	first int // index of the first MCU this reader decodes (a restart boundary)
 }
 
-func (e *entropy) decodeRow(s *rowSlot) error {
+// decodeRow decodes MCUs mx0..mx1-1 of the current MCU row into s.
+func (e *entropy) decodeRow(s *rowSlot, mx0, mx1 int) error {
 	p := e.p
-	for mx := 0; mx < p.mcux; mx++ {
-		if p.ri > 0 && e.mcu > 0 && e.mcu%p.ri == 0 {
-			if err := e.br.restart(e.rst); err != nil {
+	for mx := mx0; mx < mx1; mx++ {
+		if p.ri > 0 && e.mcu > e.first && e.mcu%p.ri == 0 {
+			if err := e.br.restart(e.mcu/p.ri - 1); err != nil {
 				return err
 			}
-			e.rst++
 			e.pred = [3]int32{}
 		}
 		for ci := range p.comps {
@@ -171,16 +180,16 @@ func (e *entropy) decodeRow(s *rowSlot) error {
 	return nil
 }
 
-// transformRow dequantises and inverse-transforms MCU row my from s into the
-// planes, leaving s zeroed for reuse.
-func (p *decodePlan) transformRow(s *rowSlot, my int) {
+// transformRow dequantises and inverse-transforms MCUs mx0..mx1-1 of MCU row my
+// from s into the planes, leaving s zeroed for reuse.
+func (p *decodePlan) transformRow(s *rowSlot, my, mx0, mx1 int) {
 	bs := p.bs
 	var tmp [64]byte
 	for ci := range p.comps {
 		c := &p.comps[ci]
 		for by := 0; by < c.bh; by++ {
 			y0 := (my*c.bh + by) * bs * c.ry
-			for bx := 0; bx < c.rowBlocks; bx++ {
+			for bx := mx0 * c.bw; bx < mx1*c.bw; bx++ {
 				bi := c.off + by*c.rowBlocks + bx
 				blk := (*[64]int16)(s.coef[bi*64:])
 				last := int(s.last[bi])
@@ -229,18 +238,25 @@ func replicate(src []byte, bs int, dst []byte, stride, rx, ry int) {
 	}
 }
 
-// run decodes all MCU rows: sequentially with one worker, otherwise as a pipeline
-// in which this goroutine does the entropy decoding and workers-1 goroutines do
-// the transforms, passing rows through a small ring of slots.
+// run decodes all MCUs. With one worker it works sequentially. With more, it splits
+// the scan at restart markers when there are enough of them (each goroutine then
+// decodes and transforms its own share), and otherwise runs a pipeline in which
+// this goroutine does the entropy decoding and workers-1 goroutines do the
+// transforms, passing MCU rows through a small ring of slots.
 func (p *decodePlan) run(data []byte, workers int) error {
+	if workers > 1 {
+		if chunks := p.restartChunks(data, workers); chunks != nil {
+			return p.runChunks(data, chunks)
+		}
+	}
 	e := &entropy{p: p, br: bitReader{data: data}}
 	if workers <= 1 || p.mcuy == 1 {
 		s := p.newSlot()
 		for my := 0; my < p.mcuy; my++ {
-			if err := e.decodeRow(s); err != nil {
+			if err := e.decodeRow(s, 0, p.mcux); err != nil {
 				return err
 			}
-			p.transformRow(s, my)
+			p.transformRow(s, my, 0, p.mcux)
 		}
 		return nil
 	}
@@ -260,7 +276,7 @@ func (p *decodePlan) run(data []byte, workers int) error {
 		go func() {
 			defer wg.Done()
 			for j := range ready {
-				p.transformRow(j.s, j.my)
+				p.transformRow(j.s, j.my, 0, p.mcux)
 				free <- j.s
 			}
 		}()
@@ -268,7 +284,7 @@ func (p *decodePlan) run(data []byte, workers int) error {
 	var err error
 	for my := 0; my < p.mcuy; my++ {
 		s := <-free
-		if err = e.decodeRow(s); err != nil {
+		if err = e.decodeRow(s, 0, p.mcux); err != nil {
 			break
 		}
 		ready <- job{s, my}
@@ -276,4 +292,109 @@ func (p *decodePlan) run(data []byte, workers int) error {
 	close(ready)
 	wg.Wait()
 	return err
+}
+
+// chunk is a run of restart intervals decoded by one goroutine.
+type chunk struct {
+	start      int // offset in the scan data of its first byte
+	mcu0, mcu1 int // MCUs [mcu0, mcu1)
+}
+
+// restartChunks locates the RSTn markers and splits the scan into up to workers
+// chunks of similar byte size at interval boundaries. It returns nil (decode
+// sequentially) when the scan has too few intervals or when the markers are not
+// exactly the expected sequence; the sequential decoder then reports any error.
+// The marker search stops where the sequential bit reader would: at the first
+// 0xFF not followed by a stuffed zero.
+func (p *decodePlan) restartChunks(data []byte, workers int) []chunk {
+	total := p.mcux * p.mcuy
+	if p.ri <= 0 {
+		return nil
+	}
+	nint := ceilDiv(total, p.ri)
+	if nint < 2*workers {
+		return nil
+	}
+	starts := make([]int, nint)
+	pos := 0
+	for i := 1; i < nint; i++ {
+		for {
+			j := bytes.IndexByte(data[pos:], 0xFF)
+			if j < 0 {
+				return nil
+			}
+			pos += j + 1
+			if pos < len(data) && data[pos] == 0 {
+				pos++
+				continue
+			}
+			for pos < len(data) && data[pos] == 0xFF {
+				pos++
+			}
+			if pos >= len(data) || data[pos] != mRST0+byte((i-1)&7) {
+				return nil
+			}
+			pos++
+			starts[i] = pos
+			break
+		}
+	}
+	chunks := make([]chunk, 0, workers)
+	target := pos / workers // bytes per chunk, roughly (pos is the last interval's start)
+	first := 0
+	for i := 1; i < nint && len(chunks) < workers-1; i++ {
+		if starts[i]-starts[first] >= target {
+			chunks = append(chunks, chunk{starts[first], first * p.ri, i * p.ri})
+			first = i
+		}
+	}
+	chunks = append(chunks, chunk{starts[first], first * p.ri, total})
+	if len(chunks) < 2 {
+		return nil
+	}
+	return chunks
+}
+
+// runChunks decodes each chunk in its own goroutine (the first in this one).
+func (p *decodePlan) runChunks(data []byte, chunks []chunk) error {
+	errs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for i := len(chunks) - 1; i >= 0; i-- {
+		if i == 0 {
+			errs[0] = p.decodeChunk(data, chunks[0], len(chunks) > 1)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.decodeChunk(data, chunks[i], i < len(chunks)-1)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeChunk decodes and transforms the MCUs of one chunk. When another chunk
+// follows, the data must continue with the RSTn marker that starts it, exactly as
+// the sequential decoder would require.
+func (p *decodePlan) decodeChunk(data []byte, c chunk, checkEnd bool) error {
+	e := &entropy{p: p, br: bitReader{data: data, pos: c.start}, mcu: c.mcu0, first: c.mcu0}
+	s := p.newSlot()
+	for my := c.mcu0 / p.mcux; my*p.mcux < c.mcu1; my++ {
+		mx0 := max(c.mcu0-my*p.mcux, 0)
+		mx1 := min(c.mcu1-my*p.mcux, p.mcux)
+		if err := e.decodeRow(s, mx0, mx1); err != nil {
+			return err
+		}
+		p.transformRow(s, my, mx0, mx1)
+	}
+	if checkEnd {
+		return e.br.restart(c.mcu1/p.ri - 1)
+	}
+	return nil
 }
