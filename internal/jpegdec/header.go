@@ -65,7 +65,11 @@ func (h *header) parse(data []byte, stopAtSOF bool) error {
 			return errTruncated
 		}
 		if data[p] != 0xFF {
-			return errFormat("expected a marker")
+			// Extraneous bytes between segments: skip them, as libjpeg and image/jpeg do.
+			for p < len(data) && data[p] != 0xFF {
+				p++
+			}
+			continue
 		}
 		for p < len(data) && data[p] == 0xFF {
 			p++

@@ -145,9 +145,9 @@ func (b *bitReader) restart(n int) error {
 }
 
 // decodeBlock decodes one block of Huffman-coded coefficients into blk, which must
-// be zero, in natural order (not dequantised). It returns the zig-zag index of
-// the last nonzero AC coefficient (0 if there is none).
-func (b *bitReader) decodeBlock(blk *[64]int16, dc, ac *huffTable, pred *int32) (int, error) {
+// be zero (not dequantised): coefficient k in zig-zag order goes to blk[zmap[k]].
+// It returns the zig-zag index of the last nonzero AC coefficient (0 if none).
+func (b *bitReader) decodeBlock(blk *[64]int16, zmap *[64]uint8, dc, ac *huffTable, pred *int32) (int, error) {
 	acc, n := b.acc, b.n
 	if n < 32 {
 		acc, n = b.fill(acc, n)
@@ -189,7 +189,7 @@ func (b *bitReader) decodeBlock(blk *[64]int16, dc, ac *huffTable, pred *int32) 
 			t := uint(f & 0xff)
 			acc <<= t
 			n -= t
-			blk[unzig[k]] = int16(f >> 16)
+			blk[zmap[k&63]&63] = int16(f >> 16)
 			last = k
 			k++
 			continue
@@ -217,7 +217,7 @@ func (b *bitReader) decodeBlock(blk *[64]int16, dc, ac *huffTable, pred *int32) 
 		if k > 63 || s > 10 {
 			return 0, errFormat("bad AC coefficient")
 		}
-		blk[unzig[k]] = int16(extend(int32(acc>>(64-s)), s))
+		blk[zmap[k&63]&63] = int16(extend(int32(acc>>(64-s)), s))
 		acc <<= s
 		n -= s
 		last = k

@@ -111,7 +111,7 @@ func idct8(blk *[64]int16, q *[64]float32, last int, dst []byte, stride int) {
 	maxU, maxV := int(maxColZ[last]), int(maxRowZ[last])
 	var ws [64]float32
 	// Columns: 1-D IDCT along v for each u that may be nonzero.
-	for u := 0; u <= maxU; u++ {
+	for u := 0; u < 8 && u <= maxU; u++ {
 		y0 := float32(blk[u]) * q[u]
 		if maxV == 0 {
 			for v := 0; v < 8; v++ {
@@ -193,7 +193,8 @@ func idct8(blk *[64]int16, q *[64]float32, last int, dst []byte, stride int) {
 	}
 }
 
-// idct4 produces the 4×4 block of a Scale-2 decode from the top-left 4×4 coefficients.
+// idct4 produces the 4×4 block of a Scale-2 decode from the top-left 4×4
+// coefficients, stored row-major in blk[0:16].
 func idct4(blk *[64]int16, q *[64]float32, last int, dst []byte, stride int) {
 	if last == 0 || (maxColZ[last] == 0 && maxRowZ[last] == 0) {
 		v := clamp8(float32(blk[0])*q[0] + 128.5)
@@ -206,9 +207,9 @@ func idct4(blk *[64]int16, q *[64]float32, last int, dst []byte, stride int) {
 	var ws [16]float32
 	for u := 0; u < 4; u++ {
 		x0 := float32(blk[u]) * q[u]
-		x1 := float32(blk[8+u]) * q[8+u]
-		x2 := float32(blk[16+u]) * q[16+u]
-		x3 := float32(blk[24+u]) * q[24+u]
+		x1 := float32(blk[4+u]) * q[8+u]
+		x2 := float32(blk[8+u]) * q[16+u]
+		x3 := float32(blk[12+u]) * q[24+u]
 		e0, e1 := x0+x2, x0-x2
 		o0 := x1*cosPi8 + x3*cos3Pi8
 		o1 := x1*cos3Pi8 - x3*cosPi8
@@ -231,12 +232,13 @@ func idct4(blk *[64]int16, q *[64]float32, last int, dst []byte, stride int) {
 	}
 }
 
-// idct2 produces the 2×2 block of a Scale-4 decode from the top-left 2×2 coefficients.
+// idct2 produces the 2×2 block of a Scale-4 decode from the top-left 2×2
+// coefficients, stored row-major in blk[0:4].
 func idct2(blk *[64]int16, q *[64]float32, dst []byte, stride int) {
 	c00 := float32(blk[0])*q[0] + 128.5
 	c01 := float32(blk[1]) * q[1] // u=1
-	c10 := float32(blk[8]) * q[8] // v=1
-	c11 := float32(blk[9]) * q[9]
+	c10 := float32(blk[2]) * q[8] // v=1
+	c11 := float32(blk[3]) * q[9]
 	t0, t1 := c00+c10, c00-c10 // rows 0 and 1 at u=0
 	s0, s1 := c01+c11, c01-c11 // rows 0 and 1 at u=1
 	d0 := dst[0:2:2]

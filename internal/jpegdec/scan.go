@@ -25,6 +25,11 @@ type decodePlan struct {
 	comps      []compPlan // in scan order
 	rowBlocks  int        // blocks in one MCU row, all components
 	ri         int        // restart interval in MCUs
+	// Coefficient storage: at Scale 1 a block is 64 coefficients in natural order.
+	// At Scale s > 1 only the n×n (n = 8/s) coefficients the reduced IDCT uses are
+	// kept, row-major, plus one slot that absorbs all the others: cstride = n·n+1.
+	cstride int
+	zmap    [64]uint8 // zig-zag index → position in a stored block
 }
 
 // rowSlot holds the coefficients of one MCU row.
@@ -49,6 +54,21 @@ func decodeScan(data []byte, h *header, scale, workers int) (image.Image, error)
 // newPlan works out the MCU layout and allocates the output image.
 func newPlan(data []byte, h *header, scale int) (*decodePlan, image.Image, error) {
 	p := &decodePlan{scale: scale, bs: 8 / scale, ri: h.restartInterval}
+	p.cstride = 64
+	if scale > 1 {
+		p.cstride = p.bs*p.bs + 1
+	}
+	for k := 0; k < 64; k++ {
+		u, v := unzig[k]&7, unzig[k]>>3
+		switch {
+		case scale == 1:
+			p.zmap[k] = uint8(unzig[k])
+		case u < p.bs && v < p.bs:
+			p.zmap[k] = uint8(v*p.bs + u)
+		default:
+			p.zmap[k] = uint8(p.bs * p.bs)
+		}
+	}
 	ns := h.ncomp
 	if ns == 1 {
 		p.mcux, p.mcuy = ceilDiv(h.width, 8), ceilDiv(h.height, 8)
@@ -135,7 +155,8 @@ func newPlan(data []byte, h *header, scale int) (*decodePlan, image.Image, error
 }
 
 func (p *decodePlan) newSlot() *rowSlot {
-	return &rowSlot{coef: make([]int16, 64*p.rowBlocks), last: make([]uint8, p.rowBlocks)}
+	// 64 spare coefficients let every block be viewed as a *[64]int16.
+	return &rowSlot{coef: make([]int16, p.cstride*p.rowBlocks+64), last: make([]uint8, p.rowBlocks)}
 }
 
 // entropy decodes MCUs in order; it keeps the bit reader, predictors and restart
@@ -163,8 +184,8 @@ func (e *entropy) decodeRow(s *rowSlot, mx0, mx1 int) error {
 			for by := 0; by < c.bh; by++ {
 				bi := c.off + by*c.rowBlocks + mx*c.bw
 				for bx := 0; bx < c.bw; bx++ {
-					blk := (*[64]int16)(s.coef[(bi+bx)*64:])
-					last, err := e.br.decodeBlock(blk, c.dc, c.ac, &e.pred[ci])
+					blk := (*[64]int16)(s.coef[(bi+bx)*p.cstride:])
+					last, err := e.br.decodeBlock(blk, &p.zmap, c.dc, c.ac, &e.pred[ci])
 					if err != nil {
 						return err
 					}
@@ -191,7 +212,7 @@ func (p *decodePlan) transformRow(s *rowSlot, my, mx0, mx1 int) {
 			y0 := (my*c.bh + by) * bs * c.ry
 			for bx := mx0 * c.bw; bx < mx1*c.bw; bx++ {
 				bi := c.off + by*c.rowBlocks + bx
-				blk := (*[64]int16)(s.coef[bi*64:])
+				blk := (*[64]int16)(s.coef[bi*p.cstride:])
 				last := int(s.last[bi])
 				dst, stride := c.plane[y0*c.stride+bx*bs*c.rx:], c.stride
 				if c.rx != 1 || c.ry != 1 {
@@ -208,7 +229,9 @@ func (p *decodePlan) transformRow(s *rowSlot, my, mx0, mx1 int) {
 					dst[0] = idct1(blk, &c.q)
 				}
 				// Zero the block for reuse: only its nonzero coefficients when few.
-				if last < 16 {
+				if bs != 8 {
+					clear(blk[:p.cstride])
+				} else if last < 16 {
 					for k := 0; k <= last; k++ {
 						blk[unzig[k]] = 0
 					}
