@@ -53,7 +53,7 @@ var (
 	benchImages []benchImage
 )
 
-func loadBenchImages(b *testing.B) []benchImage {
+func loadBenchImages(b testing.TB) []benchImage {
 	benchOnce.Do(func() {
 		for _, c := range []struct {
 			name        string

@@ -144,6 +144,9 @@ func (b *bitReader) restart(n int) error {
 	return nil
 }
 
+// Shift counts below are masked with &63 (they are all < 64 anyway) so that the
+// compiler need not handle shifts of 64 or more.
+
 // decodeBlock decodes one block of Huffman-coded coefficients into blk, which must
 // be zero (not dequantised): coefficient k in zig-zag order goes to blk[zmap[k]].
 // It returns the zig-zag index of the last nonzero AC coefficient (0 if none).
@@ -162,14 +165,14 @@ func (b *bitReader) decodeBlock(blk *[64]int16, zmap *[64]uint8, dc, ac *huffTab
 			return 0, errBadHuff
 		}
 	}
-	acc <<= l
+	acc <<= l & 63
 	n -= l
 	if s != 0 {
 		if s > 11 {
 			return 0, errFormat("bad DC magnitude")
 		}
-		*pred += extend(int32(acc>>(64-s)), s)
-		acc <<= s
+		*pred += extend(int32(acc>>((64-s)&63)), s)
+		acc <<= s & 63
 		n -= s
 	}
 	blk[0] = int16(*pred)
@@ -187,7 +190,7 @@ func (b *bitReader) decodeBlock(blk *[64]int16, zmap *[64]uint8, dc, ac *huffTab
 				return 0, errFormat("AC run past the block end")
 			}
 			t := uint(f & 0xff)
-			acc <<= t
+			acc <<= t & 63
 			n -= t
 			blk[zmap[k&63]&63] = int16(f >> 16)
 			last = k
@@ -203,7 +206,7 @@ func (b *bitReader) decodeBlock(blk *[64]int16, zmap *[64]uint8, dc, ac *huffTab
 				return 0, errBadHuff
 			}
 		}
-		acc <<= l
+		acc <<= l & 63
 		n -= l
 		r, s := int(rs>>4), rs&15
 		if s == 0 {
@@ -217,8 +220,8 @@ func (b *bitReader) decodeBlock(blk *[64]int16, zmap *[64]uint8, dc, ac *huffTab
 		if k > 63 || s > 10 {
 			return 0, errFormat("bad AC coefficient")
 		}
-		blk[zmap[k&63]&63] = int16(extend(int32(acc>>(64-s)), s))
-		acc <<= s
+		blk[zmap[k&63]&63] = int16(extend(int32(acc>>((64-s)&63)), s))
+		acc <<= s & 63
 		n -= s
 		last = k
 		k++
