@@ -265,7 +265,8 @@ func replicate(src []byte, bs int, dst []byte, stride, rx, ry int) {
 // the scan at restart markers when there are enough of them (each goroutine then
 // decodes and transforms its own share), and otherwise runs a pipeline in which
 // this goroutine does the entropy decoding and workers-1 goroutines do the
-// transforms, passing MCU rows through a small ring of slots.
+// transforms, passing MCU rows through a small ring of slots (and doing some of the
+// transforms itself when they fall behind).
 func (p *decodePlan) run(data []byte, workers int) error {
 	if workers > 1 {
 		if chunks := p.restartChunks(data, workers); chunks != nil {
@@ -292,7 +293,10 @@ func (p *decodePlan) run(data []byte, workers int) error {
 	for i := 0; i < nslots; i++ {
 		free <- p.newSlot()
 	}
-	ready := make(chan job, nslots)
+	// When the transform goroutines fall behind (the queue is full), the entropy
+	// decoder transforms the row itself: this balances the two stages at Scale 1,
+	// where they cost about the same.
+	ready := make(chan job, workers)
 	var wg sync.WaitGroup
 	for i := 0; i < workers-1; i++ {
 		wg.Add(1)
@@ -310,7 +314,12 @@ func (p *decodePlan) run(data []byte, workers int) error {
 		if err = e.decodeRow(s, 0, p.mcux); err != nil {
 			break
 		}
-		ready <- job{s, my}
+		select {
+		case ready <- job{s, my}:
+		default:
+			p.transformRow(s, my, 0, p.mcux)
+			free <- s
+		}
 	}
 	close(ready)
 	wg.Wait()
