@@ -180,7 +180,7 @@ func (p *Prepared) fit(minQ, maxQ, minBytes, maxBytes int) (int, []byte, error, 
 }
 
 // estimateStep is the MCU sampling step of size estimates.
-const estimateStep = 4
+const estimateStep = 8
 
 // estimate predicts Size(q) from every estimateStep-th MCU: the Huffman-coded length of
 // their tokens (with tables built from their statistics) scaled to all MCUs, plus the

@@ -109,6 +109,13 @@ func (p *Prepared) tokens(qs *quantSet, m0, m1, step int, tok []uint32, freq *[1
 			i := m*bpm + b
 			blk := (*[64]float32)(p.coef[i*64 : i*64+64])
 			last := int(p.last[i] & 63)
+			bnd := (*[8]float32)(p.bound[8*i : 8*i+8])
+			for j, st := range segStart {
+				if bnd[j] < qs.thr {
+					last = min(last, st-1)
+					break
+				}
+			}
 			if cap(tok)-len(tok) < 68 { // at most DC, 63 AC, 3 ZRL, EOB
 				tok = append(make([]uint32, 0, 2*cap(tok)+1024), tok...)
 			}

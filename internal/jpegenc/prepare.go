@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
+	"math"
 	"sync"
 )
 
@@ -37,6 +38,9 @@ type Prepared struct {
 	// quality 100 (|F| ≥ 0.5, as every quantiser step is ≥ 1), 0 if none: the coefficients
 	// after it quantise to zero at every quality.
 	last []uint8
+	// bound[8i+j] bounds block i's AC coefficients from zig-zag index segStart[j] on: at a
+	// quality whose IJG scale s has s/100 > bound, they all quantise to zero (see acBound).
+	bound []float32
 }
 
 // Width and Height are the image dimensions.
@@ -71,6 +75,7 @@ func Prepare(img image.Image, o Options) *Prepared {
 	p.mcuX, p.mcuY = (w+mcu-1)/mcu, (h+mcu-1)/mcu
 	p.coef = make([]float32, p.mcuX*p.mcuY*p.bpm*64)
 	p.last = make([]uint8, p.mcuX*p.mcuY*p.bpm)
+	p.bound = make([]float32, 8*p.mcuX*p.mcuY*p.bpm)
 
 	pl := &planes{yStride: p.mcuX * mcu, cStride: p.mcuX * 8}
 	pl.y = make([]uint8, pl.yStride*p.mcuY*mcu)
@@ -283,7 +288,56 @@ func (p *Prepared) transform(pl *planes, my0, my1 int) {
 					k--
 				}
 				p.last[base/64+b] = uint8(k)
+				acBound(out, min(p.comp[b], 1), (*[8]float32)(p.bound[8*(base/64+b):]))
 			}
 		}
+	}
+}
+
+// segStart are the zig-zag indices where the diagonals 1..8 of a block begin.
+var segStart = [8]int{1, 3, 6, 10, 15, 21, 28, 36}
+
+// boundMul and boundAdd turn |F(k)| into (2|F(k)| + 0.5)/base(k) (with a 0.1 % margin
+// for rounding) for the Annex K tables in zig-zag order.
+var boundMul, boundAdd = func() (mul, add [2][64]float32) {
+	for i, n := range zigzag {
+		for t, b := range [2]float32{float32(baseLuma[n]), float32(baseChroma[n])} {
+			mul[t][i], add[t][i] = 2*1.001/b, 0.5*1.001/b
+		}
+	}
+	return
+}()
+
+// acBound stores in bnd[j] the largest (2|F(k)| + 0.5)/base(k) over k ≥ segStart[j],
+// with base the Annex K table t in zig-zag order. At IJG scale s the step is
+// Q(k) = max(1, (base(k)·s + 50)/100) > base(k)·s/100 − 0.5 as long as no step is clamped
+// at 255, so if s/100 > bnd[j] every 2|F(k)| < Q(k): those coefficients all quantise to zero.
+func acBound(c *[64]float32, t uint8, bnd *[8]float32) {
+	mul, add := &boundMul[t&1], &boundAdd[t&1]
+	r := func(k int) float32 {
+		a := math.Float32frombits(math.Float32bits(c[k&63]) &^ (1 << 31))
+		return a*mul[k&63] + add[k&63]
+	}
+	// Segment maxima with independent accumulators (short dependency chains), then
+	// suffix maxima over the segments.
+	var m [8]float32
+	for j := range 7 {
+		a, b := r(segStart[j]), r(segStart[j]+1)
+		for k := segStart[j] + 2; k < segStart[j+1]; k += 2 {
+			a = max(a, r(k))
+			if k+1 < segStart[j+1] {
+				b = max(b, r(k+1))
+			}
+		}
+		m[j] = max(a, b)
+	}
+	var acc [4]float32
+	for k := 36; k < 64; k += 4 {
+		acc[0], acc[1], acc[2], acc[3] = max(acc[0], r(k)), max(acc[1], r(k+1)), max(acc[2], r(k+2)), max(acc[3], r(k+3))
+	}
+	m[7] = max(max(acc[0], acc[1]), max(acc[2], acc[3]))
+	bnd[7] = m[7]
+	for j := 6; j >= 0; j-- {
+		bnd[j] = max(m[j], bnd[j+1])
 	}
 }

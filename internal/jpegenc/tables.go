@@ -74,11 +74,17 @@ func ijgScale(q int) int {
 type quantSet struct {
 	q     [2][64]uint8
 	recip [2][64]float32
+	// thr is the IJG scale / 100 (see acBound); 0 (never skip) when a step is clamped
+	// at 255, at qualities below 24.
+	thr float32
 }
 
 func newQuantSet(quality int) *quantSet {
 	scale := ijgScale(clampQuality(quality))
-	qs := &quantSet{}
+	qs := &quantSet{thr: float32(scale) / 100}
+	if scale*121 > 255*100 { // 121 is the largest Annex K entry
+		qs.thr = 0
+	}
 	for t, base := range [2]*[64]uint8{&baseLuma, &baseChroma} {
 		for i := range 64 {
 			v := (int(base[zigzag[i]])*scale + 50) / 100
