@@ -21,7 +21,15 @@ func renderStandard(img *Image, a *vision.Analysis, pl Plan, prof *Profile) *ima
 		}
 	}
 	nose := a.Main.Mesh[4]
-	keepMainComponent(alpha, prof.Width, prof.Height, int((nose.X-pl.CropX)*pl.Scale), int((nose.Y-pl.CropY)*pl.Scale), 3+int(0.03*pl.FaceWidth))
+	nx, ny := int((nose.X-pl.CropX)*pl.Scale), int((nose.Y-pl.CropY)*pl.Scale)
+	keepMainComponent(alpha, prof.Width, prof.Height, nx, ny, 3+int(0.03*pl.FaceWidth))
+	// Raised arms and hands: pieces entering from a side or the top above the neck.
+	faceX := ((a.Main.Mesh[234].X+a.Main.Mesh[454].X)/2 - pl.CropX) * pl.Scale
+	chinY := (a.Main.Chin.Y - pl.CropY) * pl.Scale
+	if removeRaisedLimbs(alpha, prof.Width, prof.Height, nx, ny, faceX, pl.FaceWidth, int(chinY+0.25*pl.FaceWidth)) {
+		// Soft remnants of the limb's edge, now apart from the person.
+		keepMainComponent(alpha, prof.Width, prof.Height, nx, ny, 3+int(0.03*pl.FaceWidth))
+	}
 	return composite(out, alpha, prof.Background)
 }
 
