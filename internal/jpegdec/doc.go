@@ -68,9 +68,10 @@
 //     full and box-averaging is the discarded high frequencies.
 //
 // Accuracy (see the tests): at Scale 1 every plane is within ±1 of image/jpeg,
-// mean difference ≤ 0.04; at Scale 2/4/8 against image/jpeg's decode box-averaged
-// by the same factor, PSNR ≥ 38 dB on real photos (worst case: Y at Scale 2) and
-// ≥ 50 dB on smooth synthetic content.
+// mean absolute difference < 0.1. At Scale 2/4/8, against image/jpeg's decode
+// box-averaged by the same factor: PSNR ≥ 38 dB on real photos (worst case: Y at
+// Scale 2 on a sharp portrait; ≥ 43 dB on the registry fixtures) and ≥ 50 dB on
+// smooth synthetic content.
 //
 // Concurrency (Options.Workers, default 2; 1 is fully sequential and the result
 // is identical for any number of workers):
@@ -78,9 +79,10 @@
 //   - Without restart markers, a pipeline: the calling goroutine entropy-decodes
 //     one MCU row at a time into a ring of Workers+2 row buffers, and Workers−1
 //     goroutines dequantise, transform and write finished rows into the planes.
-//     At Scale 1 the two stages cost about the same, so two cores nearly halve the
-//     time; at reduced scales the transforms are cheap and entropy decoding bounds
-//     the speed.
+//     When the queue of decoded rows is full, the entropy goroutine transforms its
+//     row itself, which balances the stages. At Scale 1 the two stages cost about
+//     the same, so two cores help most there; at reduced scales the transforms are
+//     cheap and entropy decoding bounds the speed.
 //   - With restart markers (at least two intervals per worker), the marker
 //     positions are found with a byte scan and the scan is split at interval
 //     boundaries into Workers chunks of similar byte size; each goroutine decodes
@@ -89,4 +91,9 @@
 //     must end at the marker the next one starts after, so the result (or error)
 //     is the same as a sequential decode; anything else falls back to sequential
 //     decoding, which reports the error.
+//
+// Speed on the 2-core development VM (BenchmarkDecode, medians of 5 interleaved
+// runs, synthetic 12-megapixel 4:2:0 images): image/jpeg 135 ms (1.2 MB file) and
+// 248 ms (5 MB file); this package with 2 workers 42/74 ms at Scale 1 and 17/49 ms
+// at Scale 2, about 12 ms at Scale 2 when the file has restart markers.
 package jpegdec
