@@ -1,6 +1,9 @@
 package jpegdec
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Huffman decoding (T.81 Annex C and F.2.2) with a lookup table for short codes.
 
@@ -130,18 +133,40 @@ func (b *bitReader) overrun() bool { return uint(b.pad)*8 > b.n }
 // restart discards buffered bits and consumes the RSTn marker that must follow.
 func (b *bitReader) restart(n int) error {
 	b.acc, b.n, b.pad = 0, 0, 0
-	p := b.pos
-	for p < len(b.data) && b.data[p] == 0xFF {
-		p++
+	p, err := nextRST(b.data, b.pos, n)
+	if err != nil {
+		return err
 	}
-	if p >= len(b.data) {
-		return errTruncated
-	}
-	if p == b.pos || b.data[p] != mRST0+byte(n&7) {
-		return errFormat("bad RST marker")
-	}
-	b.pos = p + 1
+	b.pos = p
 	return nil
+}
+
+// nextRST finds marker RSTn (n mod 8) at or after data[p] and returns the offset
+// just past it. Like image/jpeg (and libjpeg), it skips stray bytes before the
+// marker, but any other marker is an error.
+func nextRST(data []byte, p, n int) (int, error) {
+	want := mRST0 + byte(n&7)
+	for {
+		i := bytes.IndexByte(data[p:], 0xFF)
+		if i < 0 {
+			return 0, errTruncated
+		}
+		p += i + 1
+		for p < len(data) && data[p] == 0xFF { // fill bytes
+			p++
+		}
+		if p >= len(data) {
+			return 0, errTruncated
+		}
+		switch data[p] {
+		case 0x00: // a stuffed 0xFF among stray bytes
+			p++
+		case want:
+			return p + 1, nil
+		default:
+			return 0, errFormat("bad RST marker")
+		}
+	}
 }
 
 // Shift counts below are masked with &63 (they are all < 64 anyway) so that the

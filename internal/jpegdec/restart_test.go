@@ -196,6 +196,21 @@ func TestRestarts(t *testing.T) {
 					}
 				}
 			}
+			// Stray bytes before a marker are skipped, as image/jpeg does.
+			if ri == 5 {
+				i := bytes.Index(data, []byte{0xFF, mRST0 + 1})
+				for data[i-1] == 0xFF { // before the fill bytes
+					i--
+				}
+				b := append(bytes.Clone(data[:i]), append([]byte{0x12, 0xFF, 0x00, 0x34}, data[i:]...)...)
+				for _, w := range []int{1, 2, 3} {
+					want, _ := Decode(data, Options{Workers: w})
+					got, err := Decode(b, Options{Workers: w})
+					if err != nil || !sameImage(want, got) {
+						t.Errorf("%s: stray bytes before RST1 with %d workers: %v", src.name, w, err)
+					}
+				}
+			}
 			// Corrupting a marker must fail the same way with and without splitting.
 			if ri == 5 {
 				i := bytes.LastIndex(data, []byte{0xFF, mRST0 + 2})

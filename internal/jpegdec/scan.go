@@ -1,7 +1,6 @@
 package jpegdec
 
 import (
-	"bytes"
 	"image"
 	"sync"
 )
@@ -335,9 +334,9 @@ type chunk struct {
 // restartChunks locates the RSTn markers and splits the scan into up to workers
 // chunks of similar byte size at interval boundaries. It returns nil (decode
 // sequentially) when the scan has too few intervals or when the markers are not
-// exactly the expected sequence; the sequential decoder then reports any error.
-// The marker search stops where the sequential bit reader would: at the first
-// 0xFF not followed by a stuffed zero.
+// the expected sequence; the sequential decoder then reports any error. Each
+// marker is searched for from the previous one with the same function the
+// sequential decoder uses at a restart, so both find the same markers.
 func (p *decodePlan) restartChunks(data []byte, workers int) []chunk {
 	total := p.mcux * p.mcuy
 	if p.ri <= 0 {
@@ -350,26 +349,11 @@ func (p *decodePlan) restartChunks(data []byte, workers int) []chunk {
 	starts := make([]int, nint)
 	pos := 0
 	for i := 1; i < nint; i++ {
-		for {
-			j := bytes.IndexByte(data[pos:], 0xFF)
-			if j < 0 {
-				return nil
-			}
-			pos += j + 1
-			if pos < len(data) && data[pos] == 0 {
-				pos++
-				continue
-			}
-			for pos < len(data) && data[pos] == 0xFF {
-				pos++
-			}
-			if pos >= len(data) || data[pos] != mRST0+byte((i-1)&7) {
-				return nil
-			}
-			pos++
-			starts[i] = pos
-			break
+		p, err := nextRST(data, pos, i-1)
+		if err != nil {
+			return nil
 		}
+		starts[i], pos = p, p
 	}
 	chunks := make([]chunk, 0, workers)
 	target := pos / workers // bytes per chunk, roughly (pos is the last interval's start)
