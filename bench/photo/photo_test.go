@@ -94,11 +94,16 @@ func setup(tb testing.TB) {
 		inputs["2MP-JPEG"] = enc(mk(2, 3), 92)
 		if _, err := exec.LookPath("heif-enc"); err == nil {
 			dir, _ := os.MkdirTemp("", "photobench")
-			in, out := filepath.Join(dir, "in.jpg"), filepath.Join(dir, "out.heic")
-			_ = os.WriteFile(in, inputs["12MP-JPEG"], 0o644)
-			if err := exec.Command("heif-enc", "-q", "50", "-o", out, in).Run(); err == nil {
-				inputs["12MP-HEIC"], _ = os.ReadFile(out)
+			heif := func(name string, jpg []byte) {
+				in, out := filepath.Join(dir, name+".jpg"), filepath.Join(dir, name+".heic")
+				_ = os.WriteFile(in, jpg, 0o644)
+				if err := exec.Command("heif-enc", "-q", "50", "-o", out, in).Run(); err == nil {
+					inputs[name], _ = os.ReadFile(out)
+				}
 			}
+			heif("12MP-HEIC", inputs["12MP-JPEG"])
+			// iPhone 15's 24 MP mode (5712×4284): the largest HEIC a student's album is likely to hold.
+			heif("24MP-HEIC", enc(mk(24.5, 3), 92))
 			os.RemoveAll(dir)
 		}
 	})
@@ -209,7 +214,7 @@ func BenchmarkThroughput(b *testing.B) {
 // outside the Go heap; its growth is reported from runtime Sys.
 func BenchmarkPeakHeap(b *testing.B) {
 	setup(b)
-	for _, name := range []string{"12MP-JPEG", "2MP-JPEG", "12MP-HEIC"} {
+	for _, name := range []string{"12MP-JPEG", "2MP-JPEG", "12MP-HEIC", "24MP-HEIC"} {
 		data, ok := inputs[name]
 		b.Run(name, func(b *testing.B) {
 			if !ok {

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,33 @@ func TestDecodeFormats(t *testing.T) {
 				t.Errorf("mean |diff| vs JPEG decode %.2f > %.2f", d, c.maxDiff)
 			}
 		})
+	}
+}
+
+// TestDecodeHEICPixelLimit: HEIC has its own pixel limit (its decoder's memory), checked
+// from the header with a message that says what to do.
+func TestDecodeHEICPixelLimit(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "pigo_sample.heic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := DefaultLimits()
+	if lim.MaxHEICPixels < 12_192_768 { // an iPhone's default 4032×3024 photo must pass
+		t.Fatalf("default HEIC limit %d rejects 12 MP iPhone photos", lim.MaxHEICPixels)
+	}
+	lim.MaxHEICPixels = 320*400 - 1
+	_, err = DecodeBytes(data, lim)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Code != CodeTooManyPix || !strings.Contains(pe.Message, "HEIC") || !strings.Contains(pe.Message, "JPG") {
+		t.Fatalf("err %v, want a HEIC pixel-limit rejection", err)
+	}
+	// The same limit does not apply to other formats.
+	if _, err := DecodeBytes(fixture(t, "pigo_sample.jpg"), lim); err != nil {
+		t.Fatal(err)
+	}
+	lim.MaxHEICPixels = 320 * 400
+	if _, err := DecodeBytes(data, lim); err != nil {
+		t.Fatal(err)
 	}
 }
 
