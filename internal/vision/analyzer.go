@@ -51,6 +51,11 @@ type AnalyzeOptions struct {
 	// photos: long hair over the shoulders, shoulders cut by the sides); the
 	// silhouette fallback is used when the pose model finds none either.
 	PoseFallback bool
+	// NoHeadPass skips the mask's head pass (the selfie network's second run on the
+	// head-and-shoulders region of the main face, blended into the whole-image
+	// probabilities there): the mask is then the whole-image pass alone, computed
+	// entirely alongside detection and mesh.
+	NoHeadPass bool
 	// Sequential runs the mask stages after detection and mesh instead of
 	// concurrently with them (for timing each stage in isolation).
 	Sequential bool
@@ -182,10 +187,12 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 	r := newRaster(img)
 	res.Timings["prepare"] = ms(time.Since(t0))
 
-	// The mask runs concurrently with detection and mesh.
+	// The whole-image mask pass runs concurrently with detection and mesh; the head
+	// pass (on the region around the main face) follows them.
 	var wg sync.WaitGroup
 	var maskErr error
 	var segMs, refMs float64
+	var mt *matte
 	maskStage := func() {
 		ts := time.Now()
 		prob, err := a.segment(r)
@@ -195,7 +202,7 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 			return
 		}
 		tr := time.Now()
-		res.Mask = refineMask(prob, r, !opts.NoRefine)
+		mt = prepareMatte(prob, r, !opts.NoRefine)
 		refMs = ms(time.Since(tr))
 	}
 	if opts.Mask && !opts.Sequential {
@@ -251,6 +258,16 @@ func (a *Analyzer) Analyze(ctx context.Context, img image.Image, opts AnalyzeOpt
 		return nil, maskErr
 	}
 	if opts.Mask {
+		th := time.Now()
+		if reg, ok := headRegionFor(res.Main, r.w, r.h); ok && !opts.NoHeadPass && len(opts.FaceHint) != meshPoints {
+			hp, err := a.segmentHead(r, reg)
+			if err != nil {
+				return nil, err
+			}
+			mt.addHead(hp)
+		}
+		res.Mask = mt.finish()
+		res.Timings["head"] = ms(time.Since(th))
 		res.Timings["mask"] = segMs
 		res.Timings["refine"] = refMs
 		res.HeadTop, res.HeadTopFound, res.HeadTopCut = headTop(res.Mask, res.Main)

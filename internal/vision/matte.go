@@ -246,10 +246,28 @@ func resizeBilinear(src []float32, sw, sh, dw, dh int) []float32 {
 // — for larger images — the filter's coefficients are upsampled and applied to the
 // full-resolution luminance. When refine is false only the bilinear upsampling is done.
 func refineMask(prob []float32, img *raster, refine bool) *Mask {
+	return prepareMatte(prob, img, refine).finish()
+}
+
+// matte is a mask refinement in progress: the whole-image probabilities upsampled to
+// the working resolution and, when refining, the guided filter's coefficients; a
+// head pass can be blended in (addHead) before finish.
+type matte struct {
+	img    *raster
+	refine bool
+	gw, gh int
+	p      []float32 // upsampled probabilities (gw×gh; full size when !refine)
+	I      []float32 // guide (working-resolution luminance), refine only
+	r      int       // window radius in working pixels
+	A, B   []float32 // guided-filter coefficients, refine only
+}
+
+// prepareMatte does the part of refineMask that needs only the whole-image
+// probabilities (it runs concurrently with detection and mesh).
+func prepareMatte(prob []float32, img *raster, refine bool) *matte {
 	W, H := img.w, img.h
 	if !refine {
-		up := resizeBilinear(prob, segInput, segInput, W, H)
-		return toMask(up, W, H)
+		return &matte{img: img, gw: W, gh: H, p: resizeBilinear(prob, segInput, segInput, W, H)}
 	}
 	k := 0
 	lv := img
@@ -263,7 +281,62 @@ func refineMask(prob []float32, img *raster, refine bool) *Mask {
 	// Window radius: about two network pixels, in working pixels.
 	r := int(math.Ceil(refineRadius*math.Max(float64(gw), float64(gh))/segInput)) + 1
 	mA, mB := guidedCoeffs(I, p, gw, gh, r, refineEps)
-	return applyCoeffs(mA, mB, gw, gh, img)
+	return &matte{img: img, refine: true, gw: gw, gh: gh, p: p, I: I, r: r, A: mA, B: mB}
+}
+
+// addHead blends the head pass's probabilities into the matte inside its region.
+// The guided filter is linear in its input, so when refining only the change is
+// filtered, on the region's working-pixel window grown by a margin of 3 radii (the
+// change is zero in the margin, so the window's clipped box means equal the whole
+// plane's) and added to the coefficients.
+func (m *matte) addHead(h *headProb) {
+	if h == nil {
+		return
+	}
+	W, H := m.img.w, m.img.h
+	x0, y0, x1, y1 := h.span(m.gw, m.gh, W, H)
+	if x1 <= x0 || y1 <= y0 {
+		return
+	}
+	if !m.refine {
+		d := h.delta(m.p, m.gw, m.gh, W, H, x0, y0, x1, y1)
+		cw := x1 - x0
+		for y := y0; y < y1; y++ {
+			row := m.p[y*m.gw+x0 : y*m.gw+x1]
+			for i, v := range d[(y-y0)*cw : (y-y0+1)*cw] {
+				row[i] += v
+			}
+		}
+		return
+	}
+	mg := 3*m.r + 2
+	cx0, cy0 := max(0, x0-mg), max(0, y0-mg)
+	cx1, cy1 := min(m.gw, x1+mg), min(m.gh, y1+mg)
+	cw, ch := cx1-cx0, cy1-cy0
+	d := h.delta(m.p, m.gw, m.gh, W, H, cx0, cy0, cx1, cy1)
+	I := make([]float32, cw*ch)
+	for y := cy0; y < cy1; y++ {
+		copy(I[(y-cy0)*cw:(y-cy0+1)*cw], m.I[y*m.gw+cx0:y*m.gw+cx1])
+	}
+	dA, dB := guidedCoeffs(I, d, cw, ch, m.r, refineEps)
+	for y := cy0; y < cy1; y++ {
+		ra := m.A[y*m.gw+cx0 : y*m.gw+cx1]
+		rb := m.B[y*m.gw+cx0 : y*m.gw+cx1]
+		da := dA[(y-cy0)*cw : (y-cy0+1)*cw]
+		db := dB[(y-cy0)*cw : (y-cy0+1)*cw]
+		for i := range ra {
+			ra[i] += da[i]
+			rb[i] += db[i]
+		}
+	}
+}
+
+// finish evaluates the matte at full resolution.
+func (m *matte) finish() *Mask {
+	if !m.refine {
+		return toMask(m.p, m.gw, m.gh)
+	}
+	return applyCoeffs(m.A, m.B, m.gw, m.gh, m.img)
 }
 
 // applyCoeffs evaluates q = A·I + B at the raster's full resolution, with A and B
