@@ -263,36 +263,26 @@ func walkMarkers(t *testing.T, f []byte) []segment {
 	return segs
 }
 
-// refLuma is the Annex K luminance table in zig-zag order (as internal/photo has it).
-var refLuma = [64]uint16{
-	16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40,
-	26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51,
-	56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87,
-	95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
-}
-
-// estimateQuality is internal/photo's verifier: the quality whose scaled luminance table
-// is closest to q.
-func estimateQuality(q []uint16) int {
-	best, bestErr := 0, math.MaxInt
-	for quality := 1; quality <= 100; quality++ {
-		scale := 5000 / quality
-		if quality >= 50 {
-			scale = 200 - 2*quality
-		}
-		e := 0
-		for i := range 64 {
-			v := (int(refLuma[i])*scale + 50) / 100
-			v = max(1, min(255, v))
-			d := v - int(q[i])
-			if d < 0 {
-				d = -d
-			}
-			e += d
-		}
-		if e < bestErr {
-			best, bestErr = quality, e
-		}
+// stdlibLuma is the luminance quantisation table (zig-zag order, as stored) that the
+// standard library's encoder writes at quality q: an independent reference for ours.
+func stdlibLuma(t *testing.T, q int) []uint16 {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), &jpeg.Options{Quality: q}); err != nil {
+		t.Fatal(err)
 	}
-	return best
+	f := buf.Bytes()
+	for p := 2; p+4 < len(f); {
+		n := int(f[p+2])<<8 | int(f[p+3])
+		if f[p+1] == 0xdb && f[p+4] == 0 { // DQT, 8-bit, table 0
+			luma := make([]uint16, 64)
+			for i := range luma {
+				luma[i] = uint16(f[p+5+i])
+			}
+			return luma
+		}
+		p += 2 + n
+	}
+	t.Fatal("no luminance DQT in image/jpeg's output")
+	return nil
 }

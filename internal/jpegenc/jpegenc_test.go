@@ -25,9 +25,10 @@ func TestZigzag(t *testing.T) {
 	if len(seen) != 64 || zigzag[63] != 63 {
 		t.Fatal("zigzag is not a permutation ending at 63")
 	}
+	ref := stdlibLuma(t, 50) // quality 50 is the Annex K table itself
 	for i := range 64 {
-		if uint16(baseLuma[zigzag[i]]) != refLuma[i] {
-			t.Fatalf("luma table in zig-zag order differs from internal/photo's at %d", i)
+		if uint16(baseLuma[zigzag[i]]) != ref[i] {
+			t.Fatalf("luma table in zig-zag order differs from image/jpeg's at %d", i)
 		}
 	}
 }
@@ -39,7 +40,10 @@ func TestQuantTablesIJG(t *testing.T) {
 		for i, v := range qs.q[0] {
 			luma[i] = uint16(v)
 		}
-		if got := estimateQuality(luma); got != q {
+		if !slices.Equal(luma, stdlibLuma(t, q)) {
+			t.Errorf("quality %d: luminance table differs from image/jpeg's", q)
+		}
+		if got := EstimateQuality(luma); got != q {
 			// Distinct qualities can share a table at the extremes; then the table must be identical.
 			if *newQuantSet(got) != *qs {
 				t.Errorf("quality %d reads back as %d", q, got)
@@ -386,7 +390,7 @@ func TestHeaders(t *testing.T) {
 					for i := range luma {
 						luma[i] = uint16(s.data[1+i])
 					}
-					if got := estimateQuality(luma); got != q {
+					if got := EstimateQuality(luma); got != q {
 						t.Fatalf("q%d: luminance table reads back as quality %d", q, got)
 					}
 				case m == 0xc4:

@@ -162,3 +162,30 @@ func seqValues(n int) []uint8 {
 	}
 	return v
 }
+
+// EstimateQuality inverts the IJG quality scaling: given a luminance quantisation table in
+// zig-zag order (as stored in a DQT segment), it returns the quality 1..100 whose scaled
+// Annex K table is closest (sum of absolute differences). Files written by this package —
+// and by libjpeg or image/jpeg — read back as the quality they were written with.
+func EstimateQuality(luma []uint16) int {
+	if len(luma) < 64 {
+		return 0
+	}
+	best, bestErr := 0, int(^uint(0)>>1)
+	for quality := 1; quality <= 100; quality++ {
+		scale := ijgScale(quality)
+		e := 0
+		for i := range 64 {
+			v := max(1, min(255, (int(baseLuma[zigzag[i]])*scale+50)/100))
+			d := v - int(luma[i])
+			if d < 0 {
+				d = -d
+			}
+			e += d
+		}
+		if e < bestErr {
+			best, bestErr = quality, e
+		}
+	}
+	return best
+}

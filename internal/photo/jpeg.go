@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 
 	"xiaoxiang/internal/jpegenc"
 )
@@ -107,7 +106,7 @@ func parseJPEG(data []byte, needFrame bool) (*JPEGInfo, error) {
 			info.Components = int(seg[5])
 		case m == 0xDA:
 			if info.Luma != nil {
-				info.Quality = estimateQuality(info.Luma)
+				info.Quality = jpegenc.EstimateQuality(info.Luma)
 			}
 			return info, nil
 		}
@@ -118,40 +117,6 @@ func parseJPEG(data []byte, needFrame bool) (*JPEGInfo, error) {
 
 // ParseJPEG reports the header facts of a JPEG file (used to verify outputs).
 func ParseJPEG(data []byte) (*JPEGInfo, error) { return parseJPEG(data, true) }
-
-// ijgLuma is the IJG/JPEG Annex K luminance table in zig-zag order.
-var ijgLuma = [64]uint16{
-	16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40,
-	26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51,
-	56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87,
-	95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
-}
-
-// estimateQuality inverts IJG quality scaling: it returns the quality 1..100 whose scaled
-// Annex K luminance table is closest to q (sum of absolute differences).
-func estimateQuality(q []uint16) int {
-	best, bestErr := 0, math.MaxInt
-	for quality := 1; quality <= 100; quality++ {
-		scale := 5000 / quality
-		if quality >= 50 {
-			scale = 200 - 2*quality
-		}
-		e := 0
-		for i := range 64 {
-			v := (int(ijgLuma[i])*scale + 50) / 100
-			v = max(1, min(255, v))
-			d := v - int(q[i])
-			if d < 0 {
-				d = -d
-			}
-			e += d
-		}
-		if e < bestErr {
-			best, bestErr = quality, e
-		}
-	}
-	return best
-}
 
 // EncodeJPEG writes img as a baseline JPEG at the given quality (IJG tables, Huffman
 // tables optimised for the image) with a JFIF APP0 segment declaring dpi×dpi dots per inch
